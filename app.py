@@ -1,0 +1,1 @@
+"""CDK app entry point (filled in by the stack work)."""

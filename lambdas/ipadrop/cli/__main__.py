@@ -1,0 +1,5 @@
+import sys
+
+from ipadrop.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,153 @@
+"""Settings read from environment variables once, at cold start, typed and validated.
+
+Names (shared by infra/, the local runner and the handlers):
+
+  IPADROP_BUCKET                      bucket name (both functions)
+  IPADROP_DISTRIBUTION_URL            "https://d111.cloudfront.net" or "https://apps.example.com"
+                                      (local: "http://127.0.0.1:8080"); no trailing slash
+  IPADROP_DISTRIBUTION_URL_PARAMETER  alternative: name of an SSM parameter holding that URL
+                                      (breaks the CloudFront -> API -> function cycle)
+  IPADROP_KEEP_UPLOADS                "true" keeps uploads/ objects after publishing (default false)
+  IPADROP_RETAIN_BUILDS               newest N builds kept per app; 0 = all (default 0)
+  IPADROP_TOKEN_SECRET_ID             Secrets Manager id of the token keys
+                                      JSON {"current": "<kid>", "<kid>": "<secret>", ...}
+  IPADROP_CLOUDFRONT_KEY_SECRET_ID    Secrets Manager id of {"private_key_pem": "..."}
+  IPADROP_CLOUDFRONT_KEY_PAIR_ID      CloudFront public key id ("K2JCJMDEHXQW5F")
+  IPADROP_LINK_TTL_MIN_SECONDS        default 60
+  IPADROP_LINK_TTL_MAX_SECONDS        default 604800 (7 days)
+  IPADROP_LINK_TTL_DEFAULT_SECONDS    default 86400 (24 h)
+  IPADROP_ASSET_URL_TTL_SECONDS       life of signed asset URLs from manifest fetch, default 3600
+  IPADROP_PUBLIC_MODE                 "true": no tokens, static artefacts served as-is
+  IPADROP_CONTACT                     who testers should ask for a new link (optional text)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_str(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set")
+    return value
+
+
+def normalize_base_url(name: str, raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not (value.startswith("https://") or value.startswith("http://")):
+        raise SettingsError(f"{name} must start with https:// (or http:// locally), not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    bucket: str
+    distribution_url: str | None  # None: resolve from distribution_url_parameter
+    distribution_url_parameter: str | None
+    keep_uploads: bool
+    retain_builds: int  # 0 = keep all
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ProcessorSettings:
+        env = os.environ if env is None else env
+        url = env.get("IPADROP_DISTRIBUTION_URL", "").strip()
+        parameter = env.get("IPADROP_DISTRIBUTION_URL_PARAMETER", "").strip() or None
+        if not url and not parameter:
+            raise SettingsError(
+                "set IPADROP_DISTRIBUTION_URL or IPADROP_DISTRIBUTION_URL_PARAMETER"
+            )
+        return cls(
+            bucket=env_str(env, "IPADROP_BUCKET"),
+            distribution_url=normalize_base_url("IPADROP_DISTRIBUTION_URL", url) if url else None,
+            distribution_url_parameter=parameter,
+            keep_uploads=env_bool(env, "IPADROP_KEEP_UPLOADS"),
+            retain_builds=env_int(env, "IPADROP_RETAIN_BUILDS", 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    bucket: str
+    distribution_url: str | None
+    distribution_url_parameter: str | None
+    token_secret_id: str | None  # None only in public mode
+    cloudfront_key_secret_id: str | None
+    cloudfront_key_pair_id: str | None
+    ttl_min_seconds: int
+    ttl_max_seconds: int
+    ttl_default_seconds: int
+    asset_url_ttl_seconds: int
+    public_mode: bool
+    contact: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LinkSettings:
+        env = os.environ if env is None else env
+        url = env.get("IPADROP_DISTRIBUTION_URL", "").strip()
+        parameter = env.get("IPADROP_DISTRIBUTION_URL_PARAMETER", "").strip() or None
+        if not url and not parameter:
+            raise SettingsError(
+                "set IPADROP_DISTRIBUTION_URL or IPADROP_DISTRIBUTION_URL_PARAMETER"
+            )
+        public_mode = env_bool(env, "IPADROP_PUBLIC_MODE")
+        ttl_min = env_int(env, "IPADROP_LINK_TTL_MIN_SECONDS", 60, minimum=1)
+        ttl_max = env_int(env, "IPADROP_LINK_TTL_MAX_SECONDS", 7 * 86400, minimum=1)
+        ttl_default = env_int(env, "IPADROP_LINK_TTL_DEFAULT_SECONDS", 86400, minimum=1)
+        if not ttl_min <= ttl_default <= ttl_max:
+            raise SettingsError(
+                "link TTLs must satisfy IPADROP_LINK_TTL_MIN_SECONDS <= "
+                "IPADROP_LINK_TTL_DEFAULT_SECONDS <= IPADROP_LINK_TTL_MAX_SECONDS"
+            )
+        token_secret = env.get("IPADROP_TOKEN_SECRET_ID", "").strip() or None
+        if token_secret is None and not public_mode:
+            raise SettingsError("IPADROP_TOKEN_SECRET_ID is not set")
+        return cls(
+            bucket=env_str(env, "IPADROP_BUCKET"),
+            distribution_url=normalize_base_url("IPADROP_DISTRIBUTION_URL", url) if url else None,
+            distribution_url_parameter=parameter,
+            token_secret_id=token_secret,
+            cloudfront_key_secret_id=env.get("IPADROP_CLOUDFRONT_KEY_SECRET_ID", "").strip()
+            or None,
+            cloudfront_key_pair_id=env.get("IPADROP_CLOUDFRONT_KEY_PAIR_ID", "").strip() or None,
+            ttl_min_seconds=ttl_min,
+            ttl_max_seconds=ttl_max,
+            ttl_default_seconds=ttl_default,
+            asset_url_ttl_seconds=env_int(env, "IPADROP_ASSET_URL_TTL_SECONDS", 3600, minimum=60),
+            public_mode=public_mode,
+            contact=env.get("IPADROP_CONTACT", "").strip() or None,
+        )
