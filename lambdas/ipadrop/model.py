@@ -49,9 +49,7 @@ class AppFacts:
         data = asdict(self)
         if self.profile is not None:
             data["profile"].pop("certificates_expire_at", None)
-            data["profile"]["certificates_expire_at"] = list(
-                self.profile.certificates_expire_at
-            )
+            data["profile"]["certificates_expire_at"] = list(self.profile.certificates_expire_at)
         return data
 
     @classmethod
