@@ -1,0 +1,98 @@
+"""Keys and configuration the link function reads from Secrets Manager and SSM,
+through Powertools parameters (cached per container).
+
+Secret formats (settings.py names the environment variables):
+
+- token keys, ``IPADROP_TOKEN_SECRET_ID``: ``{"current": "<kid>", "<kid>": "<secret>", ...}``;
+  two or more keys during a rotation (see ``tokens.KeyRing``).
+- CloudFront key, ``IPADROP_CLOUDFRONT_KEY_SECRET_ID``: ``{"private_key_pem": "-----BEGIN ..."}``.
+
+Values are re-read after ``max_age`` seconds, so a rotated token key ring is
+picked up by warm containers without a redeploy. The distribution URL
+parameter never changes for a stack, so it is read once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ipadrop.tokens import KeyRing, KeyRingError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+DEFAULT_MAX_AGE_SECONDS = 300
+_FOREVER_SECONDS = 10 * 365 * 86400
+
+
+class SecretUnusable(RuntimeError):
+    """A secret or parameter exists but cannot be used; the message names it (never its value)."""
+
+
+class RuntimeSecrets:
+    """Reads and parses the link function's secrets, caching the parsed results.
+
+    ``secrets_client`` / ``ssm_client``: injectable boto3 clients (tests point
+    them at moto); by default Powertools creates its own on first use.
+    """
+
+    def __init__(
+        self,
+        *,
+        secrets_client: Any = None,
+        ssm_client: Any = None,
+        max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
+    ) -> None:
+        self._secrets_client = secrets_client
+        self._ssm_client = ssm_client
+        self._max_age = max_age_seconds
+        self._secrets_provider: SecretsProvider | None = None
+        self._ssm_provider: SSMProvider | None = None
+        self._rings: dict[str, tuple[str, KeyRing]] = {}
+
+    def _secret_text(self, secret_id: str) -> str:
+        if self._secrets_provider is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+            self._secrets_provider = SecretsProvider(boto3_client=self._secrets_client)
+        value = self._secrets_provider.get(secret_id, max_age=self._max_age)
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        if not isinstance(value, str):
+            raise SecretUnusable(f"secret {secret_id} is not text")
+        return value
+
+    def token_key_ring(self, secret_id: str) -> KeyRing:
+        text = self._secret_text(secret_id)
+        cached = self._rings.get(secret_id)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        try:
+            ring = KeyRing.from_secret_json(text)
+        except KeyRingError as exc:
+            raise SecretUnusable(f"secret {secret_id}: {exc}") from None
+        self._rings[secret_id] = (text, ring)
+        return ring
+
+    def cloudfront_private_key(self, secret_id: str) -> bytes:
+        text = self._secret_text(secret_id)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SecretUnusable(f"secret {secret_id} is not valid JSON") from None
+        pem = data.get("private_key_pem") if isinstance(data, dict) else None
+        if not isinstance(pem, str) or "PRIVATE KEY" not in pem:
+            raise SecretUnusable(f'secret {secret_id} has no "private_key_pem" PEM text')
+        return pem.encode("ascii")
+
+    def parameter(self, name: str) -> str:
+        """An SSM parameter that is fixed for the life of the stack (read once)."""
+        if self._ssm_provider is None:
+            from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+            self._ssm_provider = SSMProvider(boto3_client=self._ssm_client)
+        value = self._ssm_provider.get(name, max_age=_FOREVER_SECONDS)
+        if not isinstance(value, str) or not value.strip():
+            raise SecretUnusable(f"SSM parameter {name} is empty")
+        return value.strip()

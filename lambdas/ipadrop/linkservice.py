@@ -1,0 +1,396 @@
+"""The link service's core: mint links, open them, render what they lead to.
+
+Pure: the build store, the token key ring and the URL signer are passed in;
+the clock is an argument. The handler (``handlers/link.py``) wires AWS in.
+
+Every URL is built from ``LinkConfig.distribution_url`` and validated ids,
+never from anything in the request but the token and the ids checked here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ipadrop import layout, tokens
+from ipadrop.model import BuildRecord
+from ipadrop.render.urls import itms_services_url
+from ipadrop.store import BuildStore
+
+LATEST = tokens.LATEST
+_CREATE_LINK_FIELDS = frozenset({"bundle_id", "build", "ttl_seconds"})
+
+
+class UrlSigner(Protocol):
+    def __call__(self, url: str, *, expires_at: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    distribution_url: str  # no trailing slash
+    ttl_min_seconds: int = 60
+    ttl_max_seconds: int = 7 * 86400
+    ttl_default_seconds: int = 86400
+    asset_url_ttl_seconds: int = 3600
+    public_mode: bool = False
+    contact: str | None = None
+
+
+class ApiError(Exception):
+    """An admin API refusal: HTTP ``status``, machine ``code``, one-sentence ``message``."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "bad_request"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Gone(ApiError):
+    status = 410
+    code = "gone"
+
+
+class PublicRefusal(Exception):
+    """A public route refused: HTTP ``status``, the human page to show, a short ``reason``
+    ("expired", "not_yet_valid", "forbidden", "revoked", "gone", "not_found")."""
+
+    def __init__(self, status: int, html: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.html = html
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    install_url: str
+    manifest_url: str
+    itms_services_url: str
+    expires_at: str | None  # ISO 8601 UTC; None in public mode (static URLs)
+    bundle_id: str
+    build_id: str  # for "latest": the build the link opens right now
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "install_url": self.install_url,
+            "itms_services_url": self.itms_services_url,
+            "manifest_url": self.manifest_url,
+            "expires_at": self.expires_at,
+            "bundle_id": self.bundle_id,
+            "build_id": self.build_id,
+        }
+
+
+def iso_utc(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe_seconds(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def parse_json_body(body: str | None) -> dict[str, Any]:
+    """The request body as a JSON object, or ``BadRequest`` with a sentence."""
+    if body is None or not body.strip():
+        raise BadRequest("The request body is empty; send a JSON object.", code="invalid_json")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+class LinkService:
+    def __init__(
+        self,
+        *,
+        store: BuildStore,
+        config: LinkConfig,
+        key_ring: Callable[[], tokens.KeyRing] | None,
+        signer: Callable[[], UrlSigner] | None,
+    ) -> None:
+        """``key_ring`` and ``signer`` are called when first needed, so a route
+        that neither mints nor signs never loads a key (None in public mode)."""
+        self.store = store
+        self.config = config
+        self._key_ring = key_ring
+        self._signer = signer
+
+    # ----------------------------------------------------------------- admin API
+
+    def create_link(self, request: Mapping[str, Any], *, now: int) -> LinkResult:
+        unknown = sorted(set(request) - _CREATE_LINK_FIELDS)
+        if unknown:
+            raise BadRequest(
+                f"Unknown field {unknown[0]!r}; send bundle_id, build and ttl_seconds.",
+                code="invalid_field",
+            )
+        bundle_id = _require_bundle_id(request.get("bundle_id"))
+        build_ref = request.get("build", LATEST)
+        if build_ref is None:
+            build_ref = LATEST
+        if not isinstance(build_ref, str) or not (
+            build_ref == LATEST or layout.is_valid_build_id(build_ref)
+        ):
+            raise BadRequest(
+                'build must be a build id like "20261124T002616Z-1a2b3c4d5e" or "latest".',
+                code="invalid_build_id",
+            )
+        ttl = self._ttl(request.get("ttl_seconds"))
+
+        if build_ref == LATEST:
+            build_id = self.store.latest_build_id(bundle_id)
+            if build_id is None:
+                if self.store.get_app_index(bundle_id) is None:
+                    raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
+                raise NotFound(
+                    f"App {bundle_id} has no build that can be installed.", code="no_builds"
+                )
+        else:
+            build_id = build_ref
+        record = self.store.get_build(bundle_id, build_id)
+        if record is None:
+            raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+        if record.revoked:
+            raise Gone(f"Build {build_id} of {bundle_id} was revoked.", code="revoked")
+
+        base = self.config.distribution_url
+        if self.config.public_mode:
+            # Public mode: the processor's static artefacts are the link; nothing expires.
+            prefix = f"{base}/{layout.build_prefix(bundle_id, build_id)}"
+            manifest_url = prefix + layout.MANIFEST_NAME
+            return LinkResult(
+                install_url=prefix + layout.PAGE_NAME,
+                manifest_url=manifest_url,
+                itms_services_url=itms_services_url(manifest_url),
+                expires_at=None,
+                bundle_id=bundle_id,
+                build_id=build_id,
+            )
+        expires_at = now + ttl
+        token = tokens.mint_token(
+            self._ring(),
+            bundle_id=bundle_id,
+            build_id=None if build_ref == LATEST else build_id,
+            not_before=now,
+            expires_at=expires_at,
+        )
+        manifest_url = manifest_url_for(base, token)
+        return LinkResult(
+            install_url=install_url_for(base, token),
+            manifest_url=manifest_url,
+            itms_services_url=itms_services_url(manifest_url),
+            expires_at=iso_utc(expires_at),
+            bundle_id=bundle_id,
+            build_id=build_id,
+        )
+
+    def list_apps(self) -> dict[str, Any]:
+        apps = self.store.get_apps_index().get("apps", [])
+        return {"apps": list(apps)}
+
+    def list_builds(self, bundle_id: str) -> dict[str, Any]:
+        bundle_id = _require_bundle_id(bundle_id)
+        index = self.store.get_app_index(bundle_id)
+        if index is None:
+            raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
+        return {
+            "bundle_id": bundle_id,
+            "title": index.get("title"),
+            "builds": list(index.get("builds", [])),
+        }
+
+    def revoke(self, bundle_id: str, build_id: str, *, now: int) -> dict[str, Any]:
+        bundle_id = _require_bundle_id(bundle_id)
+        build_id = _require_build_id(build_id)
+        record = self.store.get_build(bundle_id, build_id)
+        if record is None:
+            raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+        if not record.revoked:
+            revoked = self.store.revoke_build(bundle_id, build_id, revoked_at=iso_utc(now))
+            if revoked is None:
+                raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+            record = revoked
+        return {"bundle_id": bundle_id, "build_id": build_id, "revoked_at": record.revoked_at}
+
+    # ------------------------------------------------------------- public routes
+
+    def open_link(self, token: str, *, now: int) -> tuple[tokens.LinkClaims, BuildRecord]:
+        """The build a token opens now, or ``PublicRefusal`` with the page to show."""
+        from ipadrop.render import page
+
+        contact = self.config.contact
+        if self.config.public_mode:
+            # Public stacks serve the static artefacts under /builds/; tokens mean nothing.
+            raise PublicRefusal(404, page.render_not_found_page(contact=contact), "not_found")
+        try:
+            claims = tokens.verify_token(self._ring(), token, now=now)
+        except tokens.TokenExpired as expired:
+            html = page.render_expired_page(
+                contact=contact,
+                title=self._title_for(expired.claims),
+                expired_at=iso_utc(expired.claims.expires_at),
+            )
+            raise PublicRefusal(410, html, "expired") from None
+        except tokens.TokenNotYetValid:
+            html = page.render_forbidden_page(contact=contact)
+            raise PublicRefusal(403, html, "not_yet_valid") from None
+        except tokens.TokenError:
+            raise PublicRefusal(
+                403, page.render_forbidden_page(contact=contact), "forbidden"
+            ) from None
+
+        bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
+        build_id = None
+        if bundle_id is not None:
+            build_id = claims.build_id or self.store.latest_build_id(bundle_id)
+        record = None
+        if bundle_id is not None and build_id is not None:
+            record = self.store.get_build(bundle_id, build_id)
+        if record is None:
+            # The link was good when minted; its build (or every build of a
+            # "latest" link) has since been deleted or revoked.
+            html = page.render_expired_page(contact=contact, reason="revoked")
+            raise PublicRefusal(410, html, "gone")
+        if record.revoked:
+            html = page.render_expired_page(
+                contact=contact, title=record.facts.title, reason="revoked"
+            )
+            raise PublicRefusal(410, html, "revoked")
+        return claims, record
+
+    def install_page(self, token: str, *, now: int) -> str:
+        from ipadrop.render import page
+
+        claims, record = self.open_link(token, now=now)
+        base = self.config.distribution_url
+        icon_png = None
+        if record.has_icon:
+            icon_png = self.store.read_object(
+                layout.build_file_key(record.bundle_id, record.build_id, layout.ICON_NAME)
+            )
+        return page.render_install_page(
+            page.InstallPageContext(
+                facts=record.facts,
+                build_id=record.build_id,
+                uploaded_at=record.uploaded_at,
+                manifest_url=manifest_url_for(base, token),
+                page_url=install_url_for(base, token),
+                link_expires_at=iso_utc(claims.expires_at),
+                icon_png=icon_png,
+                revoked=record.revoked,
+                contact=self.config.contact,
+                now=datetime.fromtimestamp(now, tz=UTC),
+            )
+        )
+
+    def manifest(self, token: str, *, now: int) -> bytes:
+        """The manifest for the build a token opens, asset URLs signed from ``now``."""
+        from ipadrop.render.manifest import build_manifest
+
+        _, record = self.open_link(token, now=now)
+        asset_expiry = now + self.config.asset_url_ttl_seconds
+        sign = self._sign()
+        base = self.config.distribution_url
+
+        def asset_url(name: str) -> str:
+            key = layout.build_file_key(record.bundle_id, record.build_id, name)
+            return sign(f"{base}/{key}", expires_at=asset_expiry)
+
+        return build_manifest(
+            facts=record.facts,
+            ipa_url=asset_url(layout.IPA_NAME),
+            icon_url=asset_url(layout.ICON_NAME) if record.has_icon else None,
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _ttl(self, raw: Any) -> int:
+        cfg = self.config
+        if raw is None:
+            return cfg.ttl_default_seconds
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise BadRequest("ttl_seconds must be a whole number of seconds.", code="invalid_ttl")
+        if not cfg.ttl_min_seconds <= raw <= cfg.ttl_max_seconds:
+            raise BadRequest(
+                f"ttl_seconds must be between {cfg.ttl_min_seconds} and {cfg.ttl_max_seconds} "
+                f"({describe_seconds(cfg.ttl_min_seconds)} to "
+                f"{describe_seconds(cfg.ttl_max_seconds)}), not {raw}.",
+                code="invalid_ttl",
+            )
+        return raw
+
+    def _ring(self) -> tokens.KeyRing:
+        if self._key_ring is None:
+            raise RuntimeError("no token key ring is configured")
+        return self._key_ring()
+
+    def _sign(self) -> UrlSigner:
+        if self._signer is None:
+            raise RuntimeError("no URL signer is configured")
+        return self._signer()
+
+    def _title_for(self, claims: tokens.LinkClaims) -> str | None:
+        """Best effort, for the expired page: the app's title, if it still exists."""
+        bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
+        index = self.store.get_app_index(bundle_id) if bundle_id else None
+        title = index.get("title") if index else None
+        return title if isinstance(title, str) else None
+
+    def _bundle_from_digest(self, claims: tokens.LinkClaims) -> str | None:
+        for app in self.store.get_apps_index().get("apps", []):
+            candidate = app.get("bundle_id")
+            if isinstance(candidate, str) and claims.names_bundle(candidate):
+                return candidate
+        return None
+
+
+def install_url_for(distribution_url: str, token: str) -> str:
+    return f"{distribution_url}/i/{token}"
+
+
+def manifest_url_for(distribution_url: str, token: str) -> str:
+    return f"{distribution_url}/m/{token}/manifest.plist"
+
+
+def _require_bundle_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequest("bundle_id is required (like com.example.app).", code="invalid_bundle_id")
+    if not layout.is_valid_bundle_id(value):
+        raise BadRequest(
+            "bundle_id may hold only letters, digits, '-' and '.' (like com.example.app), "
+            f"at most {layout.MAX_BUNDLE_ID_LENGTH} characters.",
+            code="invalid_bundle_id",
+        )
+    return value
+
+
+def _require_build_id(value: Any) -> str:
+    if not isinstance(value, str) or not layout.is_valid_build_id(value):
+        raise BadRequest(
+            'build id must look like "20261124T002616Z-1a2b3c4d5e".', code="invalid_build_id"
+        )
+    return value
