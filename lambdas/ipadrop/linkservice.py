@@ -57,6 +57,11 @@ class BadRequest(ApiError):
     code = "bad_request"
 
 
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"
