@@ -1,0 +1,283 @@
+"""The install page and its sibling pages (link expired, not found, forbidden).
+
+One self-contained HTML document per page: inline CSS, JS and SVG, no request
+leaves the page. The inline ``<style>`` and ``<script>`` blocks are constant
+files (``templates/page.css``, ``templates/page.js``) whose SHA-256 hashes are
+computed here at import, so ``CONTENT_SECURITY_POLICY`` always matches them.
+Everything that varies per page travels as escaped text, attributes, or a
+``<script type="application/json">`` data block (never executed, so CSP does
+not govern it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import jinja2
+import segno
+from markupsafe import Markup
+
+from ipadrop.model import AppFacts
+from ipadrop.render.urls import itms_services_url
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("ipadrop.render", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+
+
+def _static_block(name: str) -> str:
+    source, _, _ = _ENV.loader.get_source(_ENV, name)  # type: ignore[union-attr]
+    return source.strip()
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+_PAGE_CSS = _static_block("page.css")
+_PAGE_JS = _static_block("page.js")
+STYLE_HASH = _csp_hash(_PAGE_CSS)
+SCRIPT_HASH = _csp_hash(_PAGE_JS)
+
+_POLICY_FETCH = (
+    "default-src 'none'; img-src data:; "
+    f"style-src {STYLE_HASH}; script-src {SCRIPT_HASH}; "
+    "base-uri 'none'; form-action 'none'"
+)
+# The full policy for the HTTP header (CloudFront response-headers policy, link handler).
+CONTENT_SECURITY_POLICY = _POLICY_FETCH + "; frame-ancestors 'none'"
+# Browsers ignore (and complain about) frame-ancestors in <meta>; the meta copy
+# protects pages hosted by `ipadrop render` on servers that send no header.
+META_CONTENT_SECURITY_POLICY = _POLICY_FETCH
+
+
+def content_security_policy() -> str:
+    """The Content-Security-Policy header value every page here works under."""
+    return CONTENT_SECURITY_POLICY
+
+
+@dataclass(frozen=True, slots=True)
+class InstallPageContext:
+    facts: AppFacts
+    build_id: str
+    uploaded_at: str  # ISO 8601 UTC
+    manifest_url: str  # absolute URL of manifest.plist (encoded once into the itms link)
+    page_url: str  # absolute URL of this page (QR code, "copy link")
+    link_expires_at: str | None = None  # ISO 8601 UTC; None for static pages
+    icon_png: bytes | None = None
+    revoked: bool = False
+    contact: str | None = None  # whom testers ask for a new link
+    now: datetime | None = None  # defaults to the current time
+
+
+_DISTRIBUTION_LABELS = {
+    "enterprise": "In-house (Enterprise)",
+    "ad-hoc": "Ad Hoc",
+    "development": "Development",
+    "app-store": "App Store",
+}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+# Warn when the profile dies within this many days.
+_PROFILE_WARNING_DAYS = 7
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_utc(value: str | None) -> str:
+    """Server-side text for a time (the page's script rewrites it in local time)."""
+    parsed = _parse_time(value)
+    if parsed is None:
+        return value or ""
+    utc = parsed.astimezone(UTC)
+    return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
+
+
+def human_size(size_bytes: int) -> str:
+    """Decimal units, as iOS shows storage: 42.7 KB, 1.3 MB."""
+    if size_bytes < 1000:
+        return f"{size_bytes} bytes" if size_bytes != 1 else "1 byte"
+    value = float(size_bytes)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.95 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def version_label(facts: AppFacts) -> str:
+    if facts.version and facts.build and facts.version != facts.build:
+        return f"{facts.version} ({facts.build})"
+    return facts.version or facts.build or "unknown"
+
+
+def _icon_data_uri(icon_png: bytes | None) -> str | None:
+    if not icon_png or not icon_png.startswith(_PNG_SIGNATURE):
+        return None
+    return "data:image/png;base64," + base64.b64encode(icon_png).decode("ascii")
+
+
+def _qr_svg(url: str) -> Markup:
+    code = segno.make(url, error="m")
+    svg = code.svg_inline(
+        scale=1, border=2, omitsize=True, dark="#000", light="#fff", svgclass="qr-code"
+    )
+    # segno writes only its own markup; the URL is encoded in the path data.
+    return Markup(svg)  # noqa: S704
+
+
+def _contact_view(contact: str | None) -> dict[str, str] | None:
+    text = (contact or "").strip()
+    if not text:
+        return None
+    return {"text": text, "mailto": f"mailto:{text}" if _EMAIL.fullmatch(text) else ""}
+
+
+def install_blocker(ctx: InstallPageContext) -> str | None:
+    """Why this build cannot be installed at all, in one sentence; None when it can."""
+    now = ctx.now or datetime.now(UTC)
+    profile = ctx.facts.profile
+    if ctx.revoked:
+        return "This build was withdrawn by its publisher, so it can no longer be installed."
+    if profile is None:
+        return None
+    if profile.distribution == "app-store":
+        return (
+            "This build is signed for App Store submission; iOS installs such builds "
+            "only through the App Store or TestFlight."
+        )
+    expires = _parse_time(profile.expires_at)
+    if expires is not None and expires <= now:
+        return (
+            f"Its provisioning profile expired on {format_utc(profile.expires_at)}; "
+            "iOS refuses to install or open it."
+        )
+    certificates = [_parse_time(t) for t in profile.certificates_expire_at]
+    if certificates and all(c is not None and c <= now for c in certificates):
+        return "Its signing certificate has expired; iOS refuses to install or open it."
+    return None
+
+
+def _profile_warning(ctx: InstallPageContext) -> str | None:
+    profile = ctx.facts.profile
+    now = ctx.now or datetime.now(UTC)
+    if profile is None:
+        return "This build carries no provisioning profile; iOS may refuse to install it."
+    expires = _parse_time(profile.expires_at)
+    if expires is not None and (expires - now).days < _PROFILE_WARNING_DAYS:
+        return "Its provisioning profile expires soon; after that the app will no longer open."
+    return None
+
+
+_ENV.filters["utc_text"] = format_utc
+
+
+def _render(template: str, **values: Any) -> str:
+    return _ENV.get_template(template).render(
+        css=Markup(_PAGE_CSS),  # noqa: S704 - constant file, hashed into the CSP
+        js=Markup(_PAGE_JS),  # noqa: S704 - constant file, hashed into the CSP
+        meta_csp=META_CONTENT_SECURITY_POLICY,
+        **values,
+    )
+
+
+def render_install_page(ctx: InstallPageContext) -> str:
+    facts = ctx.facts
+    profile = facts.profile
+    distribution = profile.distribution if profile is not None else None
+    blocker = install_blocker(ctx)
+    registered_only = distribution in ("ad-hoc", "development")
+    page_data = {
+        "deviceFamily": list(facts.device_family),
+        "minimumOsVersion": facts.minimum_os_version,
+        "linkExpiresAt": ctx.link_expires_at,
+        "installable": blocker is None,
+    }
+    title = facts.title.strip() or facts.bundle_id
+    return _render(
+        "install.html.j2",
+        title=title,
+        initial=title[:1].upper(),
+        facts=facts,
+        version=version_label(facts),
+        size=human_size(facts.size_bytes),
+        team_name=profile.team_name if profile else None,
+        team_id=profile.team_id if profile else None,
+        distribution=distribution or "unknown",
+        distribution_label=_DISTRIBUTION_LABELS.get(distribution or "", "Unknown"),
+        registered_only=registered_only,
+        device_count=profile.device_count if profile else 0,
+        profile_expires_at=profile.expires_at if profile else None,
+        profile_warning=None if blocker else _profile_warning(ctx),
+        blocker=blocker,
+        icon_data_uri=_icon_data_uri(ctx.icon_png),
+        itms_url=itms_services_url(ctx.manifest_url),
+        page_url=ctx.page_url,
+        qr_svg=_qr_svg(ctx.page_url) if blocker is None else None,
+        uploaded_at=ctx.uploaded_at,
+        link_expires_at=ctx.link_expires_at,
+        build_id=ctx.build_id,
+        contact=_contact_view(ctx.contact),
+        page_data=page_data,
+    )
+
+
+GoneReason = Literal["expired", "revoked"]
+
+
+def render_expired_page(
+    *,
+    contact: str | None = None,
+    title: str | None = None,
+    expired_at: str | None = None,
+    reason: GoneReason = "expired",
+) -> str:
+    """HTTP 410: the link's time is up (``expired``) or its build was withdrawn (``revoked``)."""
+    return _render(
+        "message.html.j2",
+        kind=reason,
+        app_title=(title or "").strip() or None,
+        expired_at=expired_at,
+        contact=_contact_view(contact),
+    )
+
+
+def render_not_found_page(*, contact: str | None = None) -> str:
+    """HTTP 404: the link leads nowhere (unknown build or app)."""
+    return _render(
+        "message.html.j2",
+        kind="not-found",
+        app_title=None,
+        expired_at=None,
+        contact=_contact_view(contact),
+    )
+
+
+def render_forbidden_page(*, contact: str | None = None) -> str:
+    """HTTP 403: the link was altered, cut short or signed with an unknown key."""
+    return _render(
+        "message.html.j2",
+        kind="forbidden",
+        app_title=None,
+        expired_at=None,
+        contact=_contact_view(contact),
+    )
