@@ -107,8 +107,14 @@ def iso_utc(value: dt.datetime) -> str:
     return value.replace(microsecond=0).isoformat() + "Z"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A string value with control characters dropped and its length capped."""
+    if not isinstance(value, str):
+        return None
+    return _CONTROL.sub("", value).strip()[:256] or None
 
 
 def _first_text(value: Any) -> str | None:

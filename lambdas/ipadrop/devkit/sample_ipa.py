@@ -278,9 +278,39 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _scanlines(width: int, height: int, pixels: bytes) -> bytes:
+def _scanlines(width: int, height: int, pixels: bytes, filter_type: int = 0) -> bytes:
+    """Rows of 4-byte pixels, each encoded with PNG filter ``filter_type`` (0-4)."""
     stride = width * 4
-    return b"".join(b"\x00" + pixels[row * stride : (row + 1) * stride] for row in range(height))
+    previous = bytes(stride)
+    out = bytearray()
+    for row in range(height):
+        line = pixels[row * stride : (row + 1) * stride]
+        out.append(filter_type)
+        out += _filter_row(filter_type, line, previous, 4)
+        previous = line
+    return bytes(out)
+
+
+def _filter_row(filter_type: int, line: bytes, previous: bytes, bpp: int) -> bytes:
+    if filter_type == 0:
+        return line
+    encoded = bytearray(len(line))
+    for i, value in enumerate(line):
+        left = line[i - bpp] if i >= bpp else 0
+        up = previous[i]
+        upper_left = previous[i - bpp] if i >= bpp else 0
+        if filter_type == 1:
+            predictor = left
+        elif filter_type == 2:
+            predictor = up
+        elif filter_type == 3:
+            predictor = (left + up) >> 1
+        else:
+            estimate = left + up - upper_left
+            pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - upper_left)
+            predictor = left if pa <= pb and pa <= pc else up if pb <= pc else upper_left
+        encoded[i] = (value - predictor) & 0xFF
+    return bytes(encoded)
 
 
 def write_png(width: int = 180, height: int = 180, *, rgba: bytes | None = None) -> bytes:
@@ -311,17 +341,19 @@ def write_cgbi_png(
     *,
     rgba: bytes | None = None,
     idat_chunks: int = 1,
+    filter_type: int = 0,
 ) -> bytes:
     """An Apple CgBI PNG: CgBI chunk first, raw deflate, premultiplied BGRA.
 
     ``rgba`` is the straight RGBA image it represents. ``idat_chunks`` splits
-    the compressed stream over several IDAT chunks, as real files sometimes do.
+    the compressed stream over several IDAT chunks, as real files sometimes do;
+    ``filter_type`` (0-4) is the PNG row filter used on every row.
     """
     pixels = sample_icon_rgba(width, height) if rgba is None else rgba
     if len(pixels) != width * height * 4:
         raise ValueError("rgba must hold width * height * 4 bytes")
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    stream = compressor.compress(_scanlines(width, height, premultiply_bgra(pixels)))
+    stream = compressor.compress(_scanlines(width, height, premultiply_bgra(pixels), filter_type))
     stream += compressor.flush()
     step = max(1, -(-len(stream) // max(1, idat_chunks)))
     idats = b"".join(
