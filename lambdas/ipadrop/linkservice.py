@@ -231,14 +231,11 @@ class LinkService:
     def revoke(self, bundle_id: str, build_id: str, *, now: int) -> dict[str, Any]:
         bundle_id = _require_bundle_id(bundle_id)
         build_id = _require_build_id(build_id)
-        record = self.store.get_build(bundle_id, build_id)
+        # Always delegate: repeating a revoke is harmless and completes one that
+        # was interrupted half-way (the store keeps the first revoked_at).
+        record = self.store.revoke_build(bundle_id, build_id, revoked_at=iso_utc(now))
         if record is None:
             raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
-        if not record.revoked:
-            revoked = self.store.revoke_build(bundle_id, build_id, revoked_at=iso_utc(now))
-            if revoked is None:
-                raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
-            record = revoked
         return {"bundle_id": bundle_id, "build_id": build_id, "revoked_at": record.revoked_at}
 
     # ------------------------------------------------------------- public routes

@@ -1,0 +1,227 @@
+"""Helpers for the link service's integration tests and bench: API Gateway HTTP
+API (payload 2.0) events as AWS sends them, and builds seeded into a bucket in
+the published layout (``build.json`` = ``BuildRecord.to_json()``, indexes as
+``store.py`` describes them)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from ipadrop import layout
+from ipadrop.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
+
+ACCOUNT_ID = "123456789012"
+DISTRIBUTION_URL = "https://d111111abcdef8.cloudfront.net"
+
+
+def http_event(
+    method: str,
+    path: str,
+    *,
+    route_key: str | None = None,
+    body: str | bytes | None = None,
+    admin: bool = False,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+) -> dict[str, Any]:
+    """An HTTP API payload v2.0 event, shaped like API Gateway's (admin routes
+    carry the IAM authorizer block API Gateway adds after SigV4 checks)."""
+    now = time.time()
+    all_headers = {
+        "accept": "*/*",
+        "content-length": str(len(body or b"")),
+        "host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)",
+        "x-amzn-trace-id": f"Root=1-{int(now):08x}-{secrets.token_hex(12)}",
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+        **(headers or {}),
+    }
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT_ID,
+        "apiId": "abc123",
+        "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+        "domainPrefix": "abc123",
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "203.0.113.7",
+            "userAgent": all_headers["user-agent"],
+        },
+        "requestId": base64.b64encode(secrets.token_bytes(11)).decode(),
+        "routeKey": route_key or "$default",
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+    if admin:
+        context["authorizer"] = {
+            "iam": {
+                "accessKey": "ASIAEXAMPLEEXAMPLE00",
+                "accountId": ACCOUNT_ID,
+                "callerId": "AIDAEXAMPLEEXAMPLE00",
+                "cognitoIdentity": None,
+                "principalOrgId": None,
+                "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
+                "userId": "AIDAEXAMPLEEXAMPLE00",
+            }
+        }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key or "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": all_headers,
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }
+    if isinstance(body, bytes):
+        event["body"] = base64.b64encode(body).decode()
+        event["isBase64Encoded"] = True
+    elif body is not None:
+        event["body"] = body
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaContext:
+    function_name: str = "ipadrop-link"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:ipadrop-link"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x10\x80\xf0\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def ipa_bytes(bundle_id: str, build_id: str) -> bytes:
+    return f"PK-not-really-an-ipa {bundle_id} {build_id}".encode()
+
+
+def make_record(
+    bundle_id: str, build_id: str, *, title: str = "Sample", version: str = "1.0"
+) -> BuildRecord:
+    facts = AppFacts(
+        bundle_id=bundle_id,
+        version=version,
+        build="1",
+        title=title,
+        minimum_os_version="15.0",
+        device_family=["iphone", "ipad"],
+        size_bytes=len(ipa_bytes(bundle_id, build_id)),
+        icon=IconInfo(source="Payload/Sample.app/AppIcon60x60@2x.png", width=1, height=1),
+        profile=ProfileInfo(
+            name="Sample In-House",
+            uuid="11111111-2222-3333-4444-555555555555",
+            team_id="ABCDE12345",
+            team_name="Example Corp",
+            expires_at="2099-01-01T00:00:00Z",
+            distribution="enterprise",
+            device_count=0,
+        ),
+    )
+    stamp = build_id[:16]
+    uploaded_at = (
+        f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}Z"
+    )
+    return BuildRecord(
+        bundle_id=bundle_id,
+        build_id=build_id,
+        facts=facts,
+        upload_key=f"uploads/{bundle_id}-{build_id}.ipa",
+        uploader=None,
+        uploaded_at=uploaded_at,
+        published_at=uploaded_at,
+        has_icon=True,
+    )
+
+
+def seed_build(s3: Any, bucket: str, record: BuildRecord) -> None:
+    """Write a build the way the processor leaves it: files, build.json, then indexes."""
+    bundle_id, build_id = record.bundle_id, record.build_id
+
+    def put(key: str, body: bytes, content_type: str) -> None:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+    put(
+        layout.build_file_key(bundle_id, build_id, layout.IPA_NAME),
+        ipa_bytes(bundle_id, build_id),
+        "application/octet-stream",
+    )
+    put(layout.build_file_key(bundle_id, build_id, layout.ICON_NAME), tiny_png(), "image/png")
+    put(
+        layout.build_file_key(bundle_id, build_id, layout.BUILD_JSON_NAME),
+        json.dumps(record.to_json()).encode(),
+        "application/json",
+    )
+
+    app_key = layout.app_index_key(bundle_id)
+    app_index = _get_json(s3, bucket, app_key) or {
+        "schema": 1,
+        "bundle_id": bundle_id,
+        "title": record.facts.title,
+        "builds": [],
+    }
+    entries = [e for e in app_index["builds"] if e["build_id"] != build_id]
+    entries.append(
+        {
+            "build_id": build_id,
+            "version": record.facts.version,
+            "build": record.facts.build,
+            "title": record.facts.title,
+            "uploaded_at": record.uploaded_at,
+            "published_at": record.published_at,
+            "size_bytes": record.facts.size_bytes,
+            "distribution": "enterprise",
+            "revoked_at": record.revoked_at,
+        }
+    )
+    entries.sort(key=lambda e: e["build_id"], reverse=True)
+    app_index["builds"] = entries
+    put(app_key, json.dumps(app_index).encode(), "application/json")
+
+    apps_index = _get_json(s3, bucket, layout.APPS_INDEX_KEY) or {"schema": 1, "apps": []}
+    newest = next(e for e in entries if e["revoked_at"] is None)
+    apps = [a for a in apps_index["apps"] if a["bundle_id"] != bundle_id]
+    apps.append(
+        {
+            "bundle_id": bundle_id,
+            "title": record.facts.title,
+            "latest_build_id": newest["build_id"],
+            "latest_version": newest["version"],
+            "latest_build": newest["build"],
+            "updated_at": newest["published_at"],
+            "build_count": len(entries),
+        }
+    )
+    apps_index["apps"] = sorted(apps, key=lambda a: a["updated_at"], reverse=True)
+    put(layout.APPS_INDEX_KEY, json.dumps(apps_index).encode(), "application/json")
+
+
+def _get_json(s3: Any, bucket: str, key: str) -> Any:
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
