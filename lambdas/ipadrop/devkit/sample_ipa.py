@@ -262,7 +262,7 @@ def sample_icon_rgba(width: int = 180, height: int = 180) -> bytes:
             # distance outside the rounded rectangle (negative inside)
             dx = max(radius - x - 0.5, x + 0.5 - (width - radius), 0.0)
             dy = max(radius - y - 0.5, y + 0.5 - (height - radius), 0.0)
-            outside = (dx * dx + dy * dy) ** 0.5 - radius if dx and dy else 0.0
+            outside = (dx * dx + dy * dy) ** 0.5 - radius
             alpha = 255 if outside <= -1 else 0 if outside >= 0 else round(-outside * 255)
             red = 30 + (x * 180) // max(width - 1, 1)
             green = 90 + (y * 120) // max(height - 1, 1)
@@ -427,6 +427,8 @@ def profile_plist(
     include_certificate: bool = True,
 ) -> dict[str, Any]:
     """The plist dictionary inside a provisioning profile of ``kind``."""
+    if expires_at.tzinfo is not None:  # plistlib wants naive UTC datetimes
+        expires_at = expires_at.astimezone(dt.UTC).replace(tzinfo=None)
     entitlements: dict[str, Any] = {
         "application-identifier": f"{team_id}.{bundle_id}",
         "com.apple.developer.team-identifier": team_id,
