@@ -6,11 +6,14 @@ the published layout (``build.json`` = ``BuildRecord.to_json()``, indexes as
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import struct
 import time
+import uuid
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,3 +228,104 @@ def _get_json(s3: Any, bucket: str, key: str) -> Any:
         return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except s3.exceptions.NoSuchKey:
         return None
+
+
+KEY_PAIR_ID = "K2JCJMDEHXQW5F"
+BUNDLE = "com.example.sample"
+BUILD_1 = "20260101T100000Z-aaaaaaaaaa"
+BUILD_2 = "20260102T100000Z-bbbbbbbbbb"
+
+
+@dataclass
+class Stack:
+    """A link function's world in moto, called through the real ``handler``."""
+
+    s3: Any
+    secrets: Any
+    bucket: str
+    token_secret_id: str
+    public_keys: dict[str, bytes]
+    endpoint: str
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        admin: bool | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        from ipadrop.handlers import link
+
+        is_admin = not path.startswith(("/i/", "/m/")) if admin is None else admin
+        text = body if body is None or isinstance(body, str | bytes) else json.dumps(body)
+        event = http_event(method, path, body=text, admin=is_admin, headers=headers)
+        response: dict[str, Any] = link.handler(event, LambdaContext())
+        assert "Traceback" not in (response.get("body") or "")
+        return response
+
+    def mint(self, build: str = BUILD_1, ttl: int = 3600, bundle_id: str = BUNDLE) -> Any:
+        response = self.call(
+            "POST", "/links", body={"bundle_id": bundle_id, "build": build, "ttl_seconds": ttl}
+        )
+        assert response["statusCode"] == 201, response["body"]
+        return json.loads(response["body"])
+
+    def put_token_keys(self, ring: dict[str, str]) -> None:
+        from ipadrop.handlers import link
+
+        self.secrets.put_secret_value(SecretId=self.token_secret_id, SecretString=json.dumps(ring))
+        link.service.cache_clear()  # a fresh container (warm ones re-read after max_age)
+
+
+@contextlib.contextmanager
+def open_stack(
+    endpoint: str,
+    bucket: str,
+    cloudfront_keys: tuple[bytes, bytes],
+    setenv: Callable[[str, str], None],
+    delenv: Callable[[str], None],
+    **overrides: str,
+) -> Iterator[Stack]:
+    """Bucket, both secrets and the link function's environment (``overrides`` win;
+    an empty value removes the variable). The handler's service is rebuilt on entry
+    and exit, as in a fresh container."""
+    from ipadrop.handlers import link
+    from tests.conftest import boto_client
+
+    s3 = boto_client("s3", endpoint)
+    sm = boto_client("secretsmanager", endpoint)
+    s3.create_bucket(Bucket=bucket)
+    prefix = f"ipadrop/{uuid.uuid4().hex[:8]}"
+    token_secret_id = f"{prefix}/token-keys"
+    sm.create_secret(
+        Name=token_secret_id,
+        SecretString=json.dumps({"current": "k1", "k1": secrets.token_urlsafe(32)}),
+    )
+    sm.create_secret(
+        Name=f"{prefix}/cloudfront-key",
+        SecretString=json.dumps({"private_key_pem": cloudfront_keys[0].decode()}),
+    )
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "IPADROP_BUCKET": bucket,
+        "IPADROP_DISTRIBUTION_URL": DISTRIBUTION_URL,
+        "IPADROP_TOKEN_SECRET_ID": token_secret_id,
+        "IPADROP_CLOUDFRONT_KEY_SECRET_ID": f"{prefix}/cloudfront-key",
+        "IPADROP_CLOUDFRONT_KEY_PAIR_ID": KEY_PAIR_ID,
+        "IPADROP_CONTACT": "mobile-team@example.com",
+        "IPADROP_PUBLIC_MODE": "",
+        "IPADROP_DISTRIBUTION_URL_PARAMETER": "",
+        **overrides,
+    }
+    for name, value in env.items():
+        if value:
+            setenv(name, value)
+        else:
+            delenv(name)
+    link.service.cache_clear()
+    try:
+        yield Stack(s3, sm, bucket, token_secret_id, {KEY_PAIR_ID: cloudfront_keys[1]}, endpoint)
+    finally:
+        link.service.cache_clear()

@@ -10,10 +10,7 @@ import plistlib
 import re
 import secrets
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -22,57 +19,24 @@ from ipadrop import layout, tokens
 from ipadrop.cfsign import SignatureRejected, generate_key_pair, verify_signed_url
 from ipadrop.handlers import link
 from ipadrop.render.urls import ITMS_SERVICES_PREFIX
-from tests.conftest import boto_client
 from tests.integration.link_support import (
+    BUILD_1,
+    BUILD_2,
+    BUNDLE,
     DISTRIBUTION_URL,
-    LambdaContext,
-    http_event,
+    Stack,
     ipa_bytes,
     make_record,
+    open_stack,
     seed_build,
 )
 
 pytestmark = pytest.mark.integration
 
-BUNDLE = "com.example.sample"
-BUILD_1 = "20260101T100000Z-aaaaaaaaaa"
-BUILD_2 = "20260102T100000Z-bbbbbbbbbb"
-KEY_PAIR_ID = "K2JCJMDEHXQW5F"
-
 
 @pytest.fixture(scope="module")
 def cloudfront_keys() -> tuple[bytes, bytes]:
     return generate_key_pair()
-
-
-@dataclass
-class Stack:
-    s3: Any
-    secrets: Any
-    bucket: str
-    token_secret_id: str
-    public_keys: dict[str, bytes]
-
-    def call(
-        self, method: str, path: str, *, body: Any = None, admin: bool | None = None
-    ) -> dict[str, Any]:
-        is_admin = not path.startswith(("/i/", "/m/")) if admin is None else admin
-        text = body if body is None or isinstance(body, str | bytes) else json.dumps(body)
-        event = http_event(method, path, body=text, admin=is_admin)
-        response = link.handler(event, LambdaContext())
-        assert "Traceback" not in (response.get("body") or "")
-        return response
-
-    def mint(self, build: str = BUILD_1, ttl: int = 3600, bundle_id: str = BUNDLE) -> Any:
-        response = self.call(
-            "POST", "/links", body={"bundle_id": bundle_id, "build": build, "ttl_seconds": ttl}
-        )
-        assert response["statusCode"] == 201, response["body"]
-        return json.loads(response["body"])
-
-    def put_token_keys(self, ring: dict[str, str]) -> None:
-        self.secrets.put_secret_value(SecretId=self.token_secret_id, SecretString=json.dumps(ring))
-        link.service.cache_clear()  # a fresh container (warm ones re-read after max_age)
 
 
 @pytest.fixture
@@ -82,36 +46,15 @@ def stack(
     cloudfront_keys: tuple[bytes, bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Stack]:
-    s3 = boto_client("s3", moto_endpoint)
-    sm = boto_client("secretsmanager", moto_endpoint)
-    s3.create_bucket(Bucket=bucket_name)
-    prefix = f"ipadrop/{uuid.uuid4().hex[:8]}"
-    token_secret_id = f"{prefix}/token-keys"
-    sm.create_secret(
-        Name=token_secret_id,
-        SecretString=json.dumps({"current": "k1", "k1": secrets.token_urlsafe(32)}),
-    )
-    sm.create_secret(
-        Name=f"{prefix}/cloudfront-key",
-        SecretString=json.dumps({"private_key_pem": cloudfront_keys[0].decode()}),
-    )
-    env = {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "IPADROP_BUCKET": bucket_name,
-        "IPADROP_DISTRIBUTION_URL": DISTRIBUTION_URL,
-        "IPADROP_TOKEN_SECRET_ID": token_secret_id,
-        "IPADROP_CLOUDFRONT_KEY_SECRET_ID": f"{prefix}/cloudfront-key",
-        "IPADROP_CLOUDFRONT_KEY_PAIR_ID": KEY_PAIR_ID,
-        "IPADROP_CONTACT": "mobile-team@example.com",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in ("IPADROP_PUBLIC_MODE", "IPADROP_DISTRIBUTION_URL_PARAMETER"):
-        monkeypatch.delenv(name, raising=False)
-    link.service.cache_clear()
-    seed_build(s3, bucket_name, make_record(BUNDLE, BUILD_1, version="1.0"))
-    yield Stack(s3, sm, bucket_name, token_secret_id, {KEY_PAIR_ID: cloudfront_keys[1]})
-    link.service.cache_clear()
+    with open_stack(
+        moto_endpoint,
+        bucket_name,
+        cloudfront_keys,
+        monkeypatch.setenv,
+        lambda name: monkeypatch.delenv(name, raising=False),
+    ) as opened:
+        seed_build(opened.s3, bucket_name, make_record(BUNDLE, BUILD_1, version="1.0"))
+        yield opened
 
 
 def path_of(url: str) -> str:
