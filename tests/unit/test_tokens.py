@@ -214,7 +214,7 @@ def test_oversized_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -
     def explode(*_: object) -> bytes:
         raise AssertionError("decoded an oversized token")
 
-    monkeypatch.setattr(tokens.base64, "urlsafe_b64decode", explode)
+    monkeypatch.setattr(base64, "urlsafe_b64decode", explode)
     with pytest.raises(TokenMalformed, match="too long"):
         verify_token(ring(), "A" * 10_000, now=NOW)
 
