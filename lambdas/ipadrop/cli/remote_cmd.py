@@ -366,7 +366,7 @@ def _is_person() -> bool:
 def _version_text(version: Any, build: Any) -> str:
     if version and build and version != build:
         return f"{version} ({build})"
-    return str(version or build or "?")
+    return str(version or build or "-")
 
 
 def print_result(result: dict[str, Any]) -> None:
@@ -396,15 +396,18 @@ def apps_table(apps: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(title="Apps", title_justify="left")
-    for column in ("Bundle ID", "Title", "Latest", "Builds", "Updated"):
-        table.add_column(column, overflow="fold")
+    table.add_column("Bundle ID", no_wrap=True, min_width=20)
+    table.add_column("Title", overflow="fold")
+    table.add_column("Latest", no_wrap=True)
+    table.add_column("Builds", justify="right")
+    table.add_column("Updated", no_wrap=True)
     for app in apps:
         table.add_row(
             _escape(app.get("bundle_id")),
             _escape(app.get("title")),
             _escape(_version_text(app.get("latest_version"), app.get("latest_build"))),
             _escape(app.get("build_count", "")),
-            _escape(app.get("updated_at", "")),
+            _escape(_short_time(app.get("updated_at"))),
         )
     return table
 
@@ -413,18 +416,27 @@ def builds_table(bundle_id: str, builds: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(title=f"Builds of {_escape(bundle_id)}", title_justify="left")
-    for column in ("Build ID", "Version", "Uploaded", "Size", "Profile", "Status"):
-        table.add_column(column, overflow="fold")
+    # The build id starts with its upload time, so it doubles as the date column.
+    table.add_column("Build ID", no_wrap=True, min_width=27)
+    table.add_column("Version", no_wrap=True)
+    table.add_column("Size", justify="right", no_wrap=True)
+    table.add_column("Profile", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
     for build in builds:
         table.add_row(
             _escape(build.get("build_id")),
             _escape(_version_text(build.get("version"), build.get("build"))),
-            _escape(build.get("uploaded_at", "")),
             _escape(_human_size(build.get("size_bytes"))),
             _escape(build.get("distribution") or ""),
             "[red]revoked[/]" if build.get("revoked_at") else "[green]live[/]",
         )
     return table
+
+
+def _short_time(iso: Any) -> str:
+    """``2026-11-24T00:37:41Z`` -> ``2026-11-24 00:37`` (UTC, as stored)."""
+    text = str(iso or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 else text
 
 
 def _human_size(size: Any) -> str:
@@ -570,15 +582,17 @@ def _expiry_text(expires_at: Any) -> str:
 
 
 def _rough_duration(seconds: int) -> str:
-    """``1d 2h``, ``2h``, ``1h 30m``, ``90s``: what a person wants to know about an expiry."""
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = (rest + 30) // 60
+    """``1d 2h``, ``2h``, ``1h 30m``, ``45s``: what a person wants to know about an expiry."""
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes_total = (seconds + 30) // 60
+    days, rest = divmod(minutes_total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
     if days:
         return f"{days}d {hours}h" if hours else f"{days}d"
     if hours:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    return f"{minutes}m" if minutes else f"{seconds}s"
+    return f"{minutes}m"
 
 
 def cmd_apps(args: argparse.Namespace) -> int:

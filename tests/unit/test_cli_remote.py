@@ -1,0 +1,248 @@
+"""The remote commands' pure parts: TTLs, object names, argument errors, output formats."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from ipadrop.cli import remote_cmd
+from ipadrop.cli.main import main
+from ipadrop.cli.remote_cmd import (
+    CliError,
+    apps_table,
+    builds_table,
+    parse_ttl,
+    qr_text,
+    rejection_message,
+    upload_key_for,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("3600", 3600),
+        ("60", 60),
+        ("45s", 45),
+        ("90m", 5400),
+        ("2h", 7200),
+        ("2H", 7200),
+        ("3d", 259200),
+        ("1w", 604800),
+        (" 15m ", 900),
+    ],
+)
+def test_parse_ttl_accepts_seconds_and_durations(text: str, seconds: int) -> None:
+    assert parse_ttl(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0", "0h", "-5", "5x", "2.5h", "h", "2 hours", "1h30m"])
+def test_parse_ttl_refuses_anything_else_with_a_sentence(text: str) -> None:
+    with pytest.raises(ValueError, match=r"^--ttl must be seconds or a duration") as caught:
+        parse_ttl(text)
+    assert repr(text) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(30, "30s"), (90, "2m"), (3600, "1h"), (7199, "2h"), (5400, "1h 30m"), (90000, "1d 1h")],
+)
+def test_rough_duration_reads_like_a_person_would_say_it(seconds: int, text: str) -> None:
+    assert remote_cmd._rough_duration(seconds) == text
+
+
+def test_upload_key_uses_the_file_name_under_the_drop_prefix() -> None:
+    assert upload_key_for(Path("/x/My App.ipa"), "uploads/", None) == "uploads/My App.ipa"
+    # The bucket's event filter is case-sensitive: the key must end in ".ipa".
+    assert upload_key_for(Path("/x/APP.IPA"), "uploads/", None) == "uploads/APP.ipa"
+    assert upload_key_for(Path("build.zip"), "uploads", None) == "uploads/build.zip.ipa"
+    assert upload_key_for(Path("a.ipa"), "uploads/", "ci/1234/app") == "uploads/ci/1234/app.ipa"
+
+
+@pytest.mark.parametrize("name", ["", "  ", "../escape.ipa", "a/../../b.ipa", "bad\nname.ipa"])
+def test_upload_key_refuses_unusable_names(name: str) -> None:
+    with pytest.raises(CliError) as caught:
+        upload_key_for(Path("a.ipa"), "uploads/", name)
+    assert caught.value.status == 2
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_bad_ttl_is_one_line_and_exit_2_before_any_network(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Port 9 (discard) on loopback: nothing answers, so reaching it would fail differently.
+    status, out, err = _run(
+        ["link", "com.example.app", "--ttl", "5x", "--endpoint", "http://127.0.0.1:9"], capsys
+    )
+    assert status == 2
+    assert out == ""
+    assert "--ttl" in _one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["link", "not a bundle id", "--endpoint", "http://127.0.0.1:9"], "bundle id"),
+        (["link", "com.example.app", "--build", "v1", "--endpoint", "http://x:9"], "--build"),
+        (["revoke", "com.example.app", "nope", "--endpoint", "http://127.0.0.1:9"], "build id"),
+        (["builds", "com/../etc", "--endpoint", "http://127.0.0.1:9"], "bundle id"),
+        (["apps", "--endpoint", "http://a:9", "--stack", "s"], "either --endpoint or --stack"),
+        (["apps", "--endpoint", "ftp://127.0.0.1:9"], "http(s) URL"),
+    ],
+)
+def test_argument_errors_are_one_line_exit_2(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = _run(argv, capsys)
+    assert status == 2
+    assert needle in _one_error_line(err)
+
+
+def test_upload_of_a_missing_file_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = _run(["upload", str(tmp_path / "missing.ipa")], capsys)
+    assert status == 2
+    assert "is not a file" in _one_error_line(err)
+
+
+def test_no_target_says_how_to_name_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .ipadrop-local/runtime.json here
+    monkeypatch.delenv("IPADROP_ENDPOINT", raising=False)
+    monkeypatch.delenv("IPADROP_STACK", raising=False)
+    status, _, err = _run(["apps"], capsys)
+    assert status == 2
+    line = _one_error_line(err)
+    assert "--endpoint" in line
+    assert "--stack" in line
+
+
+def test_unreachable_local_endpoint_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port that is certainly closed: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        status, _, err = _run(["apps", "--endpoint", f"http://127.0.0.1:{port}"], capsys)
+    assert status == 1
+    assert f"no ipadrop local stack answers at http://127.0.0.1:{port}" in _one_error_line(err)
+
+
+def _render(renderable: Any) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(renderable)
+    return buffer.getvalue()
+
+
+def test_apps_table_lists_each_app_and_escapes_markup() -> None:
+    text = _render(
+        apps_table(
+            [
+                {
+                    "bundle_id": "com.example.one",
+                    "title": "[bold]One[/bold]",
+                    "latest_version": "2.0",
+                    "latest_build": "41",
+                    "build_count": 3,
+                    "updated_at": "2026-11-24T00:37:41Z",
+                },
+                {"bundle_id": "com.example.two", "title": "Two", "latest_version": None},
+            ]
+        )
+    )
+    assert "com.example.one" in text
+    assert "com.example.two" in text
+    assert "[bold]One[/bold]" in text  # shown literally, not interpreted
+    assert "2.0 (41)" in text
+    assert "2026-11-24 00:37" in text
+
+
+def test_builds_table_shows_full_build_ids_and_revocation() -> None:
+    build_id = "20261124T003741Z-i34z762jos"
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, color_system=None).print(
+        builds_table(
+            "com.example.one",
+            [
+                {
+                    "build_id": build_id,
+                    "version": "1.2.3",
+                    "build": "5",
+                    "size_bytes": 42_699,
+                    "distribution": "development",
+                    "revoked_at": "2026-11-24T01:00:00Z",
+                },
+                {"build_id": "20261123T000000Z-aaaaaaaaaa", "version": "1.2.2", "build": "1.2.2"},
+            ],
+        )
+    )
+    text = buffer.getvalue()
+    assert build_id in text  # never truncated, even at 80 columns: people copy it
+    assert "revoked" in text
+    assert "live" in text
+    assert "41.7 KB" in text
+    assert "1.2.2 (1.2.2)" not in text  # version equal to build is shown once
+
+
+def test_qr_text_is_a_terminal_block_code() -> None:
+    text = qr_text("http://127.0.0.1:8080/i/AQACazFrBNwDawYtgxpyib57FqamV76Klp2uin6xqamV4GsE")
+    lines = text.splitlines()
+    assert len(lines) > 10
+    assert any(ch in text for ch in "█▀▄")
+    assert len({len(line) for line in lines if line.strip()}) <= 2  # a square of rows
+
+
+def test_rejection_message_names_the_reason() -> None:
+    result = {"status": "rejected", "reason": "not_a_zip", "message": "The file is not a ZIP."}
+    assert rejection_message(result) == "rejected (not_a_zip): The file is not a ZIP."
+
+
+def test_upload_json_prints_the_result_record_and_exits_1_when_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ipa = tmp_path / "broken.ipa"
+    ipa.write_bytes(b"not a zip")
+    record = {
+        "schema": 1,
+        "status": "rejected",
+        "upload_key": "uploads/broken.ipa",
+        "reason": "not_a_zip",
+        "message": "The file is not a ZIP archive.",
+    }
+    target = remote_cmd.Target("t", "bucket", "uploads/", "http://api", "http://dist", s3=None)
+    monkeypatch.setattr(remote_cmd, "resolve_target", lambda args: target)
+    monkeypatch.setattr(
+        remote_cmd,
+        "upload_and_wait",
+        lambda *a, **k: remote_cmd.UploadOutcome("uploads/broken.ipa", record),
+    )
+    status, out, err = _run(["upload", str(ipa), "--json"], capsys)
+    assert status == 1
+    assert json.loads(out) == record
+    assert err == ""
+
+    status, out, err = _run(["upload", str(ipa)], capsys)
+    assert status == 1
+    assert "rejected (not_a_zip)" in _one_error_line(err)
