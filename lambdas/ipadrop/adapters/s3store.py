@@ -88,7 +88,8 @@ def _status(error: ClientError) -> int:
 
 
 def _is_missing(error: ClientError) -> bool:
-    return _error_code(error) in _MISSING_CODES or _status(error) == 404
+    # By code, not status: NoSuchBucket is a 404 too, and it is an outage, not a miss.
+    return _error_code(error) in _MISSING_CODES
 
 
 def _is_conflict(error: ClientError) -> bool:

@@ -169,6 +169,7 @@ def process_event(rt: Runtime, event: S3Event) -> dict[str, Any]:
     """Handle every record; raise at the end if any failed unexpectedly."""
     if "Records" not in event:  # e.g. the s3:TestEvent S3 sends when notifications are set
         logger.info("Ignoring an event without records", extra={"event": event.raw_event})
+        metrics.add_metric(name="RecordsIgnored", unit=MetricUnit.Count, value=1)
         return {"outcomes": []}
     outcomes: list[dict[str, Any]] = []
     failures: list[Exception] = []
