@@ -1,0 +1,119 @@
+"""The one place where ipadrop's Lambda functions get their defaults.
+
+Every function: arm64, Python 3.13, the shared locally-bundled asset, JSON logs
+into its own log group with a retention period, X-Ray active tracing, and
+Powertools from the AWS-published layer of the stack's region (boto3 comes from
+the runtime, DESIGN.md Deployment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bundling import lambda_code
+
+# Published by the Powertools team (account 017000801446) in every commercial
+# region; pinned so a deploy is reproducible. Bump deliberately: see
+# https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
+POWERTOOLS_LAYER_VERSION = 27
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+SERVICE_PREFIX = "ipadrop"
+
+
+def powertools_layer_arn(region: str) -> str:
+    """The Powertools layer ARN for ``region`` (a token inside a stack is fine)."""
+    return (
+        f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}"
+    )
+
+
+class LambdaFactory(Construct):
+    """Makes functions with the project's defaults; one instance per stack.
+
+    Holds the shared code asset (bundled once) and the Powertools layer.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        code: lambda_.Code | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_retention = log_retention
+        self.code = code if code is not None else lambda_code()
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", powertools_layer_arn(cdk.Stack.of(self).region)
+        )
+        self.functions: list[lambda_.Function] = []
+
+    def function(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        service: str,
+        description: str,
+        memory_size: int = 256,
+        timeout: cdk.Duration | None = None,
+        environment: Mapping[str, str] | None = None,
+        reserved_concurrent_executions: int | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: cdk.Duration | None = None,
+        on_failure: lambda_.IDestination | None = None,
+    ) -> lambda_.Function:
+        """A function named ``construct_id`` under ``scope`` running ``handler``.
+
+        The asynchronous-invocation knobs (``retry_attempts``, ``max_event_age``,
+        ``on_failure``) matter for event-driven functions only.
+        """
+        log_group = logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            retention=self.log_retention,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        function = lambda_.Function(
+            scope,
+            construct_id,
+            code=self.code,
+            handler=handler,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            description=description,
+            memory_size=memory_size,
+            timeout=timeout or cdk.Duration.seconds(30),
+            layers=[self.powertools_layer],
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            log_group=log_group,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": f"{SERVICE_PREFIX}-{service}",
+                # Responses can hold signed URLs: keep them out of traces.
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+                **(environment or {}),
+            },
+            # Lambda stops a function that keeps re-triggering itself.
+            recursive_loop=lambda_.RecursiveLoop.TERMINATE,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            on_failure=on_failure,
+        )
+        self.functions.append(function)
+        return function
