@@ -84,7 +84,7 @@ class ZipArchive:
     # ------------------------------------------------------------------ opening
 
     def _read_exact(self, offset: int, length: int, what: str) -> bytes:
-        if offset < 0 or offset + length > self.size:
+        if offset < 0 or length < 0 or offset + length > self.size:
             raise ZipFormatError(
                 "truncated", f"The archive ends before its {what}: it looks truncated."
             )
@@ -283,6 +283,10 @@ class ZipArchive:
 
     def _read_raw(self, entry: ZipEntry, length: int) -> bytes:
         """``length`` bytes of the entry's stored data, local header included in the same read."""
+        if entry.header_offset + _LOCAL.size > self.size:
+            raise ZipFormatError(
+                "truncated", f"The archive ends before {entry.name}: it looks truncated."
+            )
         encoded_length = len(entry.name.encode("utf-8"))
         guess = _LOCAL.size + encoded_length + _LOCAL_EXTRA_GUESS
         chunk = self._read_exact(

@@ -187,3 +187,19 @@ def test_read_prefix_returns_leading_bytes_only() -> None:
     entry = archive.get("x")
     assert entry is not None
     assert archive.read_prefix(entry, 49) == content[:49]
+
+
+def test_entry_offset_beyond_the_file_is_truncated() -> None:
+    data = bytearray(_zip(ENTRIES))
+    cd_offset = struct.unpack_from("<I", data, len(data) - 6)[0]
+    struct.pack_into("<I", data, cd_offset + 42, len(data) + 1000)  # first entry's offset
+    archive = ZipArchive(BytesSource(bytes(data)))
+    entry = archive.get("a.txt")
+    assert entry is not None
+    for read in (
+        lambda: archive.read(entry, max_size=10_000),
+        lambda: archive.read_prefix(entry, 8),
+    ):
+        with pytest.raises(IpaRejected) as caught:
+            read()
+        assert caught.value.code == "truncated"
