@@ -8,13 +8,10 @@ import html
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 
-from ipadrop.model import AppFacts, IconInfo, ProfileInfo
 from ipadrop.render.page import (
     CONTENT_SECURITY_POLICY,
     META_CONTENT_SECURITY_POLICY,
@@ -30,68 +27,15 @@ from ipadrop.render.page import (
     version_label,
 )
 from ipadrop.render.urls import itms_services_url
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-MANIFEST_URL = "https://apps.example.com/m/tok&en/manifest.plist"
-PAGE_URL = "https://apps.example.com/i/tok&en"
-PNG_1PX = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+from tests.render_samples import (
+    HOSTILE_NAMES,
+    MANIFEST_URL,
+    PAGE_URL,
+    PNG_1PX,
+    context,
+    facts,
+    profile,
 )
-HOSTILE_NAMES = [
-    "<script>window.pwned=1</script>",
-    '"><img src=x onerror="window.pwned=1">',
-    "' onmouseover='window.pwned=1' x='",
-    "</script><script>window.pwned=1</script>",
-    "{{ 7*7 }} {% raw %}",
-    'Tom & Jerry\'s "App"',
-]
-
-
-def profile(**changes: Any) -> ProfileInfo:
-    values: dict[str, Any] = {
-        "name": "Acme In-House",
-        "uuid": "3e5c38a0-3031-4624-9c2d-c508df973b15",
-        "team_id": "ABCDE12345",
-        "team_name": "Acme Corp",
-        "expires_at": "2027-06-01T00:00:00Z",
-        "distribution": "enterprise",
-        "device_count": 0,
-    }
-    values.update(changes)
-    return ProfileInfo(**values)
-
-
-def facts(**changes: Any) -> AppFacts:
-    values: dict[str, Any] = {
-        "bundle_id": "com.acme.field",
-        "version": "2.4.1",
-        "build": "318",
-        "title": "Field Notes",
-        "minimum_os_version": "15.0",
-        "device_family": ["iphone", "ipad"],
-        "size_bytes": 48_213_004,
-        "icon": IconInfo(source="Payload/F.app/AppIcon60x60@3x.png", width=1, height=1),
-        "profile": profile(),
-    }
-    values.update(changes)
-    return AppFacts(**values)
-
-
-def context(**changes: Any) -> InstallPageContext:
-    values: dict[str, Any] = {
-        "facts": facts(),
-        "build_id": "20261124T002616Z-1a2b3c4d5e",
-        "uploaded_at": "2026-11-24T00:26:16Z",
-        "manifest_url": MANIFEST_URL,
-        "page_url": PAGE_URL,
-        "link_expires_at": "2026-11-25T12:00:00Z",
-        "icon_png": PNG_1PX,
-        "contact": "qa@acme.example",
-        "now": NOW,
-    }
-    values.update(changes)
-    return InstallPageContext(**values)
-
 
 _VOID = {"meta", "link", "img", "input", "br", "hr"}
 
