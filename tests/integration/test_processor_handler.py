@@ -193,11 +193,24 @@ def test_events_without_uploads_are_ignored(lambda_env: str) -> None:
     assert processor.handler(test_event, FakeLambdaContext()) == {"outcomes": []}
 
 
-def test_an_unknown_bucket_raises_so_lambda_retries(s3: Any, lambda_env: str) -> None:
+def test_an_event_from_another_bucket_raises(s3: Any, lambda_env: str) -> None:
+    record = put_and_describe(s3, lambda_env, "uploads/a.ipa", build_ipa_bytes())
+    record["s3"]["bucket"]["name"] = f"{lambda_env}-other"
+
+    with pytest.raises(RuntimeError, match="1 of 1 records failed: event for bucket"):
+        processor.handler(s3_event(record), FakeLambdaContext())
+    assert object_exists(s3, lambda_env, "uploads/a.ipa")
+
+
+def test_a_missing_bucket_is_an_outage_not_a_missing_upload(
+    s3: Any, lambda_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     record = put_and_describe(s3, lambda_env, "uploads/a.ipa", build_ipa_bytes())
     record["s3"]["bucket"]["name"] = f"{lambda_env}-missing"
+    monkeypatch.setenv("IPADROP_BUCKET", f"{lambda_env}-missing")
+    processor.runtime.cache_clear()
 
-    with pytest.raises(RuntimeError, match="1 of 1 records failed"):
+    with pytest.raises(RuntimeError, match="NoSuchBucket"):
         processor.handler(s3_event(record), FakeLambdaContext())
 
 

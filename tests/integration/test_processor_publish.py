@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,9 +45,9 @@ def s3(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture
-def bucket(s3: Any, bucket_name: str) -> Iterator[str]:
+def bucket(s3: Any, bucket_name: str) -> str:
     s3.create_bucket(Bucket=bucket_name)
-    yield bucket_name
+    return bucket_name
 
 
 def _sample(**options: Any) -> bytes:
@@ -122,7 +121,8 @@ def test_every_real_fixture_is_published_or_rejected_like_the_reader_says(
             assert outcome.status == "rejected", path.name
             assert result["status"] == "rejected"
             assert result["reason"] == expected_reason
-            assert result["message"] and "\n" not in result["message"]
+            assert result["message"]
+            assert "\n" not in result["message"]
             assert object_exists(s3, bucket, key), "a rejected upload stays where it was"
             continue
         assert outcome.status == "published", (path.name, outcome.message)

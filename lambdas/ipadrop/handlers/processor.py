@@ -79,9 +79,13 @@ class Runtime:
         return S3RangeSource(self.client, bucket, key, size=size)
 
     def publisher(self, bucket: str) -> Publisher:
-        store = self.store if bucket == self.settings.bucket else S3BuildStore(self.client, bucket)
+        if bucket != self.settings.bucket:
+            # A notification wired to the wrong function: fail loudly (alarm + DLQ).
+            raise ValueError(
+                f"event for bucket {bucket!r}, but this function serves {self.settings.bucket!r}"
+            )
         return Publisher(
-            store=store,
+            store=self.store,
             open_source=functools.partial(self.open_source, bucket),
             options=PublishOptions(
                 distribution_url=self.distribution_url,
