@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ipadrop import layout, tokens
 from ipadrop.model import BuildRecord
@@ -242,28 +242,23 @@ class LinkService:
 
     def open_link(self, token: str, *, now: int) -> tuple[tokens.LinkClaims, BuildRecord]:
         """The build a token opens now, or ``PublicRefusal`` with the page to show."""
-        from ipadrop.render import page
-
-        contact = self.config.contact
         if self.config.public_mode:
             # Public stacks serve the static artefacts under /builds/; tokens mean nothing.
-            raise PublicRefusal(404, page.render_not_found_page(contact=contact), "not_found")
+            raise self._refusal(404, "not_found", page_kind="not_found")
         try:
             claims = tokens.verify_token(self._ring(), token, now=now)
         except tokens.TokenExpired as expired:
-            html = page.render_expired_page(
-                contact=contact,
+            raise self._refusal(
+                410,
+                "expired",
+                page_kind="expired",
                 title=self._title_for(expired.claims),
                 expired_at=iso_utc(expired.claims.expires_at),
-            )
-            raise PublicRefusal(410, html, "expired") from None
-        except tokens.TokenNotYetValid:
-            html = page.render_forbidden_page(contact=contact)
-            raise PublicRefusal(403, html, "not_yet_valid") from None
-        except tokens.TokenError:
-            raise PublicRefusal(
-                403, page.render_forbidden_page(contact=contact), "forbidden"
             ) from None
+        except tokens.TokenNotYetValid:
+            raise self._refusal(403, "not_yet_valid", page_kind="forbidden") from None
+        except tokens.TokenError:
+            raise self._refusal(403, "forbidden", page_kind="forbidden") from None
 
         bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
         build_id = None
@@ -275,14 +270,34 @@ class LinkService:
         if record is None:
             # The link was good when minted; its build (or every build of a
             # "latest" link) has since been deleted or revoked.
-            html = page.render_expired_page(contact=contact, reason="revoked")
-            raise PublicRefusal(410, html, "gone")
+            raise self._refusal(410, "gone", page_kind="revoked")
         if record.revoked:
-            html = page.render_expired_page(
-                contact=contact, title=record.facts.title, reason="revoked"
-            )
-            raise PublicRefusal(410, html, "revoked")
+            raise self._refusal(410, "revoked", page_kind="revoked", title=record.facts.title)
         return claims, record
+
+    def _refusal(
+        self,
+        status: int,
+        reason: str,
+        *,
+        page_kind: Literal["not_found", "forbidden", "expired", "revoked"],
+        title: str | None = None,
+        expired_at: str | None = None,
+    ) -> PublicRefusal:
+        # Imported here: the page renderer (Jinja2, segno) is only needed when
+        # a page is shown, never on the manifest route's happy path.
+        from ipadrop.render import page
+
+        contact = self.config.contact
+        if page_kind == "not_found":
+            html = page.render_not_found_page(contact=contact)
+        elif page_kind == "forbidden":
+            html = page.render_forbidden_page(contact=contact)
+        else:
+            html = page.render_expired_page(
+                contact=contact, title=title, expired_at=expired_at, reason=page_kind
+            )
+        return PublicRefusal(status, html, reason)
 
     def install_page(self, token: str, *, now: int) -> str:
         from ipadrop.render import page
