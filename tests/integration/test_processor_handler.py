@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.config import Config
 
 from ipadrop import layout
@@ -233,7 +234,7 @@ def test_s3_unavailable_raises_after_trying_every_record(s3: Any, bucket: str) -
         retain_builds=0,
     )
     runtime = processor.Runtime(settings=settings, client=client)
-    event = processor.S3Event(s3_event(record, record))
+    event = S3Event(s3_event(record, record))
 
     with pytest.raises(RuntimeError, match="2 of 2 records failed"):
         processor.process_event(runtime, event)

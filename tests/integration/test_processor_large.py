@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from ipadrop import layout
 from ipadrop.devkit.sample_ipa import build_ipa
@@ -85,7 +86,7 @@ def test_a_1_gib_upload_is_published_from_under_2_mb_of_reads(
     runtime = processor.Runtime(settings=settings, client=client)
 
     started = time.perf_counter()
-    summary = processor.process_event(runtime, processor.S3Event(s3_event(record)))
+    summary = processor.process_event(runtime, S3Event(s3_event(record)))
     elapsed = time.perf_counter() - started
 
     (outcome,) = summary["outcomes"]

@@ -231,7 +231,7 @@ def test_reuploading_the_same_version_gives_a_second_build(s3: Any, bucket: str)
     assert first.build_id != second.build_id
     index = read_json(s3, bucket, layout.app_index_key(BUNDLE))
     assert [b["build_id"] for b in index["builds"]] == sorted(
-        [first.build_id, second.build_id], reverse=True
+        [str(first.build_id), str(second.build_id)], reverse=True
     )
     assert read_json(s3, bucket, layout.result_key("uploads/app.ipa"))["build_id"] == (
         second.build_id
@@ -247,12 +247,12 @@ def test_twenty_concurrent_uploads_of_one_app_all_reach_the_index(s3: Any, bucke
     store = make_store(s3, bucket)
     barrier = threading.Barrier(count)
 
-    def publish(record: dict[str, Any]) -> str | None:
+    def publish(record: dict[str, Any]) -> str:
         publisher = make_publisher(s3, bucket, store=store)
         barrier.wait()
         outcome = publisher.publish(to_upload_event(record))
         assert outcome.status == "published", outcome.message
-        return outcome.build_id
+        return str(outcome.build_id)
 
     with ThreadPoolExecutor(count) as pool:
         build_ids = set(pool.map(publish, records))
@@ -260,10 +260,10 @@ def test_twenty_concurrent_uploads_of_one_app_all_reach_the_index(s3: Any, bucke
     assert len(build_ids) == count
     index = read_json(s3, bucket, layout.app_index_key(BUNDLE))
     assert {entry["build_id"] for entry in index["builds"]} == build_ids
-    assert [e["build_id"] for e in index["builds"]] == sorted(build_ids, reverse=True)  # type: ignore[type-var]
+    assert [e["build_id"] for e in index["builds"]] == sorted(build_ids, reverse=True)
     (app,) = read_json(s3, bucket, layout.APPS_INDEX_KEY)["apps"]
     assert app["build_count"] == count
-    assert app["latest_build_id"] == max(build_ids)  # type: ignore[type-var]
+    assert app["latest_build_id"] == max(build_ids)
 
 
 class SimulatedCrash(Exception):
