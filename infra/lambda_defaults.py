@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.bundling import lambda_code
+from infra.nag import acknowledge_all
 
 # Published by the Powertools team (account 017000801446) in every commercial
 # region; pinned so a deploy is reproducible. Bump deliberately: see
@@ -114,6 +115,24 @@ class LambdaFactory(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             on_failure=on_failure,
+        )
+        acknowledge_all(
+            function,
+            {
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "service-role/AWSLambdaBasicExecutionRole]": (
+                    "The AWS-managed basic execution policy only lets the function write "
+                    "its own logs."
+                ),
+                "AwsSolutions-L1": (
+                    "Pinned to Python 3.13 on purpose: the Powertools layer and the bundled "
+                    "arm64 wheels are built for 3.13; moving is a deliberate upgrade."
+                ),
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "X-Ray active tracing: PutTraceSegments and PutTelemetryRecords have no "
+                    "resource-level scoping."
+                ),
+            },
         )
         self.functions.append(function)
         return function

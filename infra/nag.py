@@ -19,7 +19,21 @@ def add_nag_checks(app: cdk.App) -> None:
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge one cdk-nag finding on ``scope`` (and everything below it)."""
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+    cdk.Validations.of(scope).acknowledge(
+        cdk.Acknowledgment(id=qualified_rule_id(rule_id), reason=reason)
+    )
+
+
+def qualified_rule_id(rule_id: str) -> str:
+    """``AwsSolutions-S1`` -> ``AwsSolutions::AwsSolutions-S1`` (the plugin's namespace).
+
+    Unqualified ids are filed by CDK under ``Annotation::``; ids that already
+    name a namespace (``Annotation::...``) pass through.
+    """
+    if "::" in rule_id.split("[", 1)[0]:
+        return rule_id
+    pack = rule_id.split("-", 1)[0]
+    return f"{pack}::{rule_id}"
 
 
 def acknowledge_all(scope: IConstruct, findings: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -30,6 +31,26 @@ OUTPUT_DROP_PREFIX = "DropPrefix"
 OUTPUT_DISTRIBUTION_DOMAIN = "DistributionDomain"
 OUTPUT_DISTRIBUTION_URL = "DistributionUrl"
 OUTPUT_API_URL = "ApiUrl"
+
+
+_PREFIX_REASONS = {
+    f"{UPLOADS_PREFIX}*": "Uploads have build-system-chosen names; the grant stops at uploads/.",
+    f"{BUILDS_PREFIX}*": "Build keys hold bundle and build ids known only at run time.",
+    f"{BUILDS_PREFIX}*.json": "Build records and indexes only (JSON under builds/).",
+    f"{RESULTS_PREFIX}*": "Result records mirror the upload names; the grant stops at results/.",
+}
+_GRANT_READ_REASONS = {
+    "AwsSolutions-IAM5[Action::s3:GetObject*]": (
+        "CDK's grant_read: GetObject with its version and tagging reads, on the prefixes only."
+    ),
+    "AwsSolutions-IAM5[Action::s3:GetBucket*]": (
+        "CDK's grant_read: bucket-level metadata reads on this one bucket."
+    ),
+    "AwsSolutions-IAM5[Action::s3:List*]": (
+        "CDK's grant_read: listing this one bucket (a HEAD of a missing key answers 404, "
+        "not 403, and retention lists a build's folder)."
+    ),
+}
 
 
 def distribution_url_parameter_name(stack_name: str) -> str:
@@ -155,11 +176,10 @@ class IpadropStack(cdk.Stack):
             )
 
         self._grant_least_privilege()
-        self._acknowledge_generated_findings(factory)
+        self._acknowledge_generated_findings()
         self._outputs()
 
     def _grant_least_privilege(self) -> None:
-        bucket = self.storage.bucket
         processor = self.processor.function
         link = self.link_api.function
 
@@ -167,78 +187,62 @@ class IpadropStack(cdk.Stack):
         # delete the upload (unless kept) and builds beyond retain_builds.
         # Of builds/ it reads only JSON (build records and indexes) to merge;
         # it reads result records to recognise a re-delivered event.
-        bucket.grant_read(processor, f"{UPLOADS_PREFIX}*")
-        bucket.grant_read(processor, f"{BUILDS_PREFIX}*.json")
-        bucket.grant_read(processor, f"{RESULTS_PREFIX}*")
-        bucket.grant_put(processor, f"{BUILDS_PREFIX}*")
-        bucket.grant_put(processor, f"{RESULTS_PREFIX}*")
-        bucket.grant_delete(processor, f"{UPLOADS_PREFIX}*")
-        bucket.grant_delete(processor, f"{BUILDS_PREFIX}*")
-
+        self._grant_bucket(
+            processor,
+            read=[f"{UPLOADS_PREFIX}*", f"{BUILDS_PREFIX}*.json", f"{RESULTS_PREFIX}*"],
+            put=[f"{BUILDS_PREFIX}*", f"{RESULTS_PREFIX}*"],
+            delete=[f"{UPLOADS_PREFIX}*", f"{BUILDS_PREFIX}*"],
+        )
         # Link: read builds; revoke rewrites build.json and the indexes (JSON
         # only) and deletes the build's files.
-        bucket.grant_read(link, f"{BUILDS_PREFIX}*")
-        bucket.grant_put(link, f"{BUILDS_PREFIX}*.json")
-        bucket.grant_delete(link, f"{BUILDS_PREFIX}*")
+        self._grant_bucket(
+            link,
+            read=[f"{BUILDS_PREFIX}*"],
+            put=[f"{BUILDS_PREFIX}*.json"],
+            delete=[f"{BUILDS_PREFIX}*"],
+        )
         if self.keys is not None:
             self.keys.token_secret.grant_read(link)
             self.keys.cloudfront_key_secret.grant_read(link)
         if self.distribution_url_parameter is not None:
             self.distribution_url_parameter.grant_read(link)
 
-    def _acknowledge_generated_findings(self, factory: LambdaFactory) -> None:
-        """Findings on roles and functions CDK generates, each with its reason."""
-        bucket_arn = self.resolve(self.storage.bucket.bucket_arn)["Fn::GetAtt"][0]
-        wildcard_reasons = {
-            f"AwsSolutions-IAM5[Resource::<{bucket_arn}.Arn>/{UPLOADS_PREFIX}*]": (
-                "Uploads have build-system-chosen names; the grant is limited to uploads/."
-            ),
-            f"AwsSolutions-IAM5[Resource::<{bucket_arn}.Arn>/{BUILDS_PREFIX}*]": (
-                "Build keys hold bundle and build ids known only at run time; limited to builds/."
-            ),
-            f"AwsSolutions-IAM5[Resource::<{bucket_arn}.Arn>/{BUILDS_PREFIX}*.json]": (
-                "Build records and indexes only (JSON under builds/), ids known at run time."
-            ),
-            f"AwsSolutions-IAM5[Resource::<{bucket_arn}.Arn>/{RESULTS_PREFIX}*]": (
-                "Result records mirror upload names; limited to results/."
-            ),
-            "AwsSolutions-IAM5[Action::s3:GetObject*]": (
-                "CDK's grant_read: GetObject and its version/tagging reads, on the prefixes only."
-            ),
-            "AwsSolutions-IAM5[Action::s3:GetBucket*]": (
-                "CDK's grant_read: bucket-level metadata reads on this one bucket."
-            ),
-            "AwsSolutions-IAM5[Action::s3:List*]": (
-                "CDK's grant_read: listing this one bucket (HEAD of a missing key needs it "
-                "to answer 404 instead of 403)."
-            ),
-            "AwsSolutions-IAM5[Action::s3:DeleteObject*]": (
-                "CDK's grant_delete: DeleteObject and DeleteObjectVersion on the prefixes only."
-            ),
-            "AwsSolutions-IAM5[Action::s3:Abort*]": (
-                "CDK's grant_put: aborting its own multipart uploads on the prefixes only."
-            ),
-            "AwsSolutions-IAM5[Resource::*]": (
-                "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level scoping."
-            ),
-        }
-        for function in factory.functions:
-            acknowledge_all(
-                function,
-                {
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                    "service-role/AWSLambdaBasicExecutionRole]": (
-                        "The AWS-managed basic execution role only allows writing the "
-                        "function's own logs."
-                    ),
-                    "AwsSolutions-L1": (
-                        "Pinned to Python 3.13: the Powertools layer and the bundled arm64 "
-                        "wheels are built for 3.13; moving is a deliberate upgrade."
-                    ),
-                    **wildcard_reasons,
-                },
-            )
+    def _grant_bucket(
+        self,
+        function: lambda_.Function,
+        *,
+        read: list[str],
+        put: list[str],
+        delete: list[str],
+    ) -> None:
+        """Prefix-scoped bucket grants, and an acknowledgment for each wildcard they imply."""
+        bucket = self.storage.bucket
+        for pattern in read:
+            bucket.grant_read(function, pattern)
+        for pattern in put:
+            bucket.grant_put(function, pattern)
+        for pattern in delete:
+            bucket.grant_delete(function, pattern)
 
+        bucket_ref = self.resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
+        findings = {
+            f"AwsSolutions-IAM5[Resource::<{bucket_ref}.Arn>/{pattern}]": _PREFIX_REASONS[pattern]
+            for pattern in dict.fromkeys([*read, *put, *delete])
+        }
+        if read:
+            findings |= _GRANT_READ_REASONS
+        if put:
+            findings["AwsSolutions-IAM5[Action::s3:Abort*]"] = (
+                "CDK's grant_put: aborting its own multipart uploads, on the granted prefixes only."
+            )
+        if delete:
+            findings["AwsSolutions-IAM5[Action::s3:DeleteObject*]"] = (
+                "CDK's grant_delete: DeleteObject and DeleteObjectVersion, on the prefixes only."
+            )
+        acknowledge_all(function, findings)
+
+    def _acknowledge_generated_findings(self) -> None:
+        """Findings on what CDK generates by itself, each with its reason."""
         # The S3 notification custom resource CDK adds once per stack.
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):

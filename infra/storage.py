@@ -51,12 +51,6 @@ class Storage(Construct):
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        acknowledge(
-            self.log_bucket,
-            "AwsSolutions-S1",
-            "This is the access-log bucket itself; logging it into itself would loop.",
-        )
-
         self.bucket = s3.Bucket(
             self,
             "Bucket",
