@@ -118,6 +118,14 @@ class OpenedPage:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    body: str = ""
+    loads: int = 0
+
+    def show(self, html: str) -> None:
+        """Load another document in the same page (cheaper than a new context)."""
+        self.body = html
+        self.loads += 1
+        self.page.goto(f"{PAGE_URL}?load={self.loads}", wait_until="load")
 
     def csp_violations(self) -> list[str]:
         events: list[str] = self.page.evaluate("window.__cspViolations || []")
@@ -162,7 +170,7 @@ class PageHarness:
         if permissions:
             context.grant_permissions(permissions, origin="https://apps.example.test")
         page = context.new_page()
-        opened = OpenedPage(page=page, context=context)
+        opened = OpenedPage(page=page, context=context, body=html)
         page.on(
             "console",
             lambda msg: opened.console_errors.append(msg.text) if msg.type == "error" else None,
@@ -177,8 +185,8 @@ class PageHarness:
             headers["content-security-policy"] = csp
 
         def handle(route: Any) -> None:
-            if route.request.url == PAGE_URL:
-                route.fulfill(status=200, headers=headers, body=html)
+            if route.request.url.split("?")[0] == PAGE_URL:
+                route.fulfill(status=200, headers=headers, body=opened.body)
             else:
                 opened.foreign_requests.append(route.request.url)
                 route.abort()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +148,18 @@ def test_without_javascript_the_page_still_offers_both_ways(
 
 
 def test_times_are_shown_in_the_viewers_time_zone(harness: PageHarness) -> None:
-    html = render_install_page(context(link_expires_at="2099-01-15T12:00:00Z"))
+    soon = (datetime.now(UTC) + timedelta(days=2)).replace(hour=12, minute=0, second=0)
+    html = render_install_page(context(link_expires_at=soon.strftime("%Y-%m-%dT%H:%M:%SZ")))
     opened = harness.open(
         html, DESKTOP_CHROME, csp=CONTENT_SECURITY_POLICY, timezone_id="Asia/Tokyo"
     )
-    assert opened.page.inner_text("#link-expires") == "15 Jan 2099, 21:00"
+    local = f"{soon.day} {soon:%b %Y}, 21:00"  # noon UTC is 21:00 in Tokyo
+    assert opened.page.inner_text("#link-expires") == local
     hint = opened.page.inner_text("#install-panel .hint")
-    assert "15 Jan 2099, 21:00 (in " in hint
+    assert f"{local} (in 2 days)" in hint or f"{local} (in 3 days)" in hint
+    far = render_install_page(context(link_expires_at=FUTURE))
+    opened.show(far)
+    assert "(in" not in opened.page.inner_text("#install-panel .hint")
     opened.assert_clean()
 
 

@@ -13,7 +13,7 @@ from ipadrop.model import Inspection
 from ipadrop.render.page import (
     CONTENT_SECURITY_POLICY,
     InstallPageContext,
-    _parse_time,
+    parse_iso_time,
     render_install_page,
 )
 from ipadrop.sources import LocalFileSource
@@ -53,7 +53,7 @@ def inspections(real_fixtures: Path) -> list[tuple[str, Inspection]]:
 
 def _context(inspection: Inspection, *, while_valid: bool) -> InstallPageContext:
     profile = inspection.facts.profile
-    expires = _parse_time(profile.expires_at) if profile else None
+    expires = parse_iso_time(profile.expires_at) if profile else None
     # These public fixtures' profiles expired years ago: view them as on a day
     # their profile was still valid, and as today.
     now = expires - timedelta(days=30) if while_valid and expires else NOW
@@ -82,11 +82,11 @@ def test_real_fixture_pages(
     device: Device,
 ) -> None:
     assert len(inspections) >= 6
+    opened = harness.open("", device, csp=CONTENT_SECURITY_POLICY)
+    page = opened.page
     for stem, inspection in inspections:
         facts = inspection.facts
-        html = render_install_page(_context(inspection, while_valid=True))
-        opened = harness.open(html, device, csp=CONTENT_SECURITY_POLICY)
-        page = opened.page
+        opened.show(render_install_page(_context(inspection, while_valid=True)))
         assert page.inner_text("#app-title") == facts.title
         if inspection.icon_png:
             width = page.evaluate("document.querySelector('img.app-icon').naturalWidth")
@@ -110,9 +110,9 @@ def test_real_fixture_pages(
 def test_real_fixture_pages_today_refuse_expired_profiles(
     harness: PageHarness, inspections: list[tuple[str, Inspection]]
 ) -> None:
+    opened = harness.open("", IPHONE_SAFARI, csp=CONTENT_SECURITY_POLICY)
     for stem, inspection in inspections:
-        html = render_install_page(_context(inspection, while_valid=False))
-        opened = harness.open(html, IPHONE_SAFARI, csp=CONTENT_SECURITY_POLICY)
+        opened.show(render_install_page(_context(inspection, while_valid=False)))
         assert opened.page.locator("a[href^='itms-services']").count() == 0, stem
         assert opened.page.locator("#blocked").is_visible(), stem
         opened.assert_clean()

@@ -93,7 +93,7 @@ _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 _PROFILE_WARNING_DAYS = 7
 
 
-def _parse_time(value: str | None) -> datetime | None:
+def parse_iso_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
@@ -105,7 +105,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def format_utc(value: str | None) -> str:
     """Server-side text for a time (the page's script rewrites it in local time)."""
-    parsed = _parse_time(value)
+    parsed = parse_iso_time(value)
     if parsed is None:
         return value or ""
     utc = parsed.astimezone(UTC)
@@ -165,13 +165,13 @@ def install_blocker(ctx: InstallPageContext) -> str | None:
             "This build is signed for App Store submission; iOS installs such builds "
             "only through the App Store or TestFlight."
         )
-    expires = _parse_time(profile.expires_at)
+    expires = parse_iso_time(profile.expires_at)
     if expires is not None and expires <= now:
         return (
             f"Its provisioning profile expired on {format_utc(profile.expires_at)}; "
             "iOS refuses to install or open it."
         )
-    certificates = [_parse_time(t) for t in profile.certificates_expire_at]
+    certificates = [parse_iso_time(t) for t in profile.certificates_expire_at]
     if certificates and all(c is not None and c <= now for c in certificates):
         return "Its signing certificate has expired; iOS refuses to install or open it."
     return None
@@ -182,7 +182,7 @@ def _profile_warning(ctx: InstallPageContext) -> str | None:
     now = ctx.now or datetime.now(UTC)
     if profile is None:
         return "This build carries no provisioning profile; iOS may refuse to install it."
-    expires = _parse_time(profile.expires_at)
+    expires = parse_iso_time(profile.expires_at)
     if expires is not None and (expires - now).days < _PROFILE_WARNING_DAYS:
         return "Its provisioning profile expires soon; after that the app will no longer open."
     return None

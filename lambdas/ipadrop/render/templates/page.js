@@ -92,8 +92,9 @@
       } catch (err) {
         text = when.toLocaleString();
       }
-      if (relative && node.hasAttribute("data-relative")) {
-        var minutes = Math.round((when.getTime() - now) / 60000);
+      var minutes = Math.round((when.getTime() - now) / 60000);
+      // A relative phrase helps for hours and days, not for years.
+      if (relative && node.hasAttribute("data-relative") && Math.abs(minutes) <= 60 * 1440) {
         var phrase = Math.abs(minutes) < 90 ? relative.format(minutes, "minute")
           : Math.abs(minutes) < 48 * 60 ? relative.format(Math.round(minutes / 60), "hour")
           : relative.format(Math.round(minutes / 1440), "day");
