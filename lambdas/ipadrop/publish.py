@@ -101,8 +101,14 @@ class UploadEvent:
 
     @property
     def upload_marker(self) -> str:
-        """What tells this upload of the key apart from another upload of it."""
-        return self.sequencer or self.version_id or self.etag or ""
+        """What tells this upload of the key apart from another upload of it.
+
+        S3 always sends a sequencer; emulators may not, and then the same bytes
+        uploaded twice differ only by the event time (kept on re-delivery).
+        """
+        if self.sequencer or self.version_id:
+            return self.sequencer or self.version_id or ""
+        return f"{self.etag or ''}@{self.event_time.isoformat()}"
 
     @property
     def build_id(self) -> str:

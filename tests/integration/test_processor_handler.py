@@ -239,3 +239,45 @@ def test_s3_unavailable_raises_after_trying_every_record(s3: Any, bucket: str) -
     with pytest.raises(RuntimeError, match="2 of 2 records failed"):
         processor.process_event(runtime, event)
     assert object_exists(s3, bucket, "uploads/a.ipa")
+
+
+def test_events_from_motos_own_bucket_notifications(
+    s3: Any, moto_endpoint: str, lambda_env: str
+) -> None:
+    """The local stack feeds the handler what the bucket sends to a queue (no
+    sequencer, no userIdentity, "/" escaped as %2F): it must publish all the same."""
+    bucket = lambda_env
+    sqs = boto_client("sqs", moto_endpoint)
+    queue_url = sqs.create_queue(QueueName=f"{bucket}-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": "uploads/"},
+                                {"Name": "suffix", "Value": ".ipa"},
+                            ]
+                        }
+                    },
+                }
+            ]
+        },
+    )
+    key = "uploads/nightly builds/Ünïcode App+.ipa"
+    s3.put_object(Bucket=bucket, Key=key, Body=build_ipa_bytes())
+
+    outcomes = []
+    for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]:
+        summary = processor.handler(json.loads(message["Body"]), FakeLambdaContext())
+        outcomes.extend(summary["outcomes"])
+
+    assert [(o["upload_key"], o["status"]) for o in outcomes] == [(key, "published")]
+    assert read_json(s3, bucket, layout.result_key(key))["status"] == "published"
