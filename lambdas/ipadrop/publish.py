@@ -14,7 +14,6 @@ same event ends in one complete build.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ from ipadrop.store import BuildStore
 if TYPE_CHECKING:
     from ipadrop.sources import RangeSource
 
-logger = logging.getLogger(__name__)
 
 RESULT_SCHEMA = 1
 
