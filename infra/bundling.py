@@ -152,6 +152,9 @@ class LocalPythonBundler:
                 "installing the Lambda wheels failed "
                 f"(exit {completed.returncode}): {completed.stderr.strip()[-2000:]}"
             )
+        # Console scripts and man pages of the wheels are of no use in Lambda.
+        for unused in ("bin", "share"):
+            shutil.rmtree(output_dir / unused, ignore_errors=True)
         copy_runtime_package(self.source_root, output_dir)
 
 
