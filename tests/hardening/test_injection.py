@@ -170,8 +170,8 @@ def test_hostile_strings_stay_text_everywhere(stack: Stack, reference_id: str, c
     )
 
     # What the admin API answers.
-    (app,) = [a for a in _json_response(stack.call("GET", "/apps"))["apps"] if
-              a["bundle_id"] == bundle_id]  # fmt: skip
+    apps = _json_response(stack.call("GET", "/apps"))["apps"]
+    (app,) = [a for a in apps if a["bundle_id"] == bundle_id]
     assert app["title"] == values["title"]
     builds = _json_response(stack.call("GET", f"/apps/{bundle_id}/builds"))
     assert builds["title"] == values["title"]

@@ -168,7 +168,8 @@ def test_swapping_the_key_id_during_a_rotation_is_refused(
         for genuine in (old_token, new_token):
             assert [r["statusCode"] for r in open_both(stack, genuine)] == [200, 200]
         # Rewrite the key id inside each token (same length) and keep its tag.
-        for genuine, (old_kid, new_kid) in ((old_token, (b"k1", b"k2")), (new_token, (b"k2", b"k1"))):  # fmt: skip
+        swaps = ((old_token, b"k1", b"k2"), (new_token, b"k2", b"k1"))
+        for genuine, old_kid, new_kid in swaps:
             raw = decode(genuine)
             assert raw[3:5] == old_kid
             assert_refused(stack, encode(raw[:3] + new_kid + raw[5:]))
