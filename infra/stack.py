@@ -261,8 +261,8 @@ class IpadropStack(cdk.Stack):
         outputs = {
             OUTPUT_BUCKET_NAME: (self.storage.bucket.bucket_name, "Bucket for uploads and builds"),
             OUTPUT_DROP_PREFIX: (
-                f"s3://{self.storage.bucket.bucket_name}/{UPLOADS_PREFIX}",
-                "Where build systems drop .ipa files",
+                UPLOADS_PREFIX,
+                "Key prefix in the bucket where build systems drop .ipa files",
             ),
             OUTPUT_DISTRIBUTION_DOMAIN: (
                 self.cdn.domain_name,
