@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +58,19 @@ def test_rough_duration_reads_like_a_person_would_say_it(seconds: int, text: str
     assert remote_cmd._rough_duration(seconds) == text
 
 
-def test_upload_key_uses_the_file_name_under_the_drop_prefix() -> None:
-    assert upload_key_for(Path("/x/My App.ipa"), "uploads/", None) == "uploads/My App.ipa"
+def test_upload_keys_are_unique_per_upload_and_keep_the_file_name() -> None:
+    moment = datetime(2026, 11, 24, 0, 37, 41, tzinfo=UTC)
+    key = upload_key_for(Path("/x/My App.ipa"), "uploads/", None, now=moment)
+    assert re.fullmatch(r"uploads/20261124T003741Z-[0-9a-f]{6}/My App\.ipa", key)
+    assert key != upload_key_for(Path("/x/My App.ipa"), "uploads/", None, now=moment)
     # The bucket's event filter is case-sensitive: the key must end in ".ipa".
-    assert upload_key_for(Path("/x/APP.IPA"), "uploads/", None) == "uploads/APP.ipa"
-    assert upload_key_for(Path("build.zip"), "uploads", None) == "uploads/build.zip.ipa"
+    assert upload_key_for(Path("/x/APP.IPA"), "uploads/", None).endswith("/APP.ipa")
+    assert upload_key_for(Path("build.zip"), "uploads", None).endswith("/build.zip.ipa")
+
+
+def test_key_name_is_a_fixed_name_under_the_drop_prefix() -> None:
     assert upload_key_for(Path("a.ipa"), "uploads/", "ci/1234/app") == "uploads/ci/1234/app.ipa"
+    assert upload_key_for(Path("a.ipa"), "uploads", "/App.IPA") == "uploads/App.ipa"
 
 
 @pytest.mark.parametrize("name", ["", "  ", "../escape.ipa", "a/../../b.ipa", "bad\nname.ipa"])

@@ -138,14 +138,21 @@ def _print_banner(stack: Any, elapsed: float) -> None:
 
 def _publish_sample(stack: Any, state_dir: Path) -> int:
     """Generate the sample IPA, drop it in the bucket, wait for it, mint a link."""
-    from ipadrop.cli.remote_cmd import CliError, local_target, mint_link, upload_and_wait
+    from ipadrop.cli.remote_cmd import (
+        CliError,
+        local_target,
+        mint_link,
+        upload_and_wait,
+        upload_key_for,
+    )
     from ipadrop.devkit.sample_ipa import build_ipa
 
     sample = state_dir / SAMPLE_UPLOAD_NAME
     build_ipa(sample, bundle_id=SAMPLE_BUNDLE_ID, title=SAMPLE_TITLE, version="1.0", build="1")
     try:
         target = local_target(stack.url)
-        outcome = upload_and_wait(target, sample, timeout=SAMPLE_WAIT_SECONDS)
+        key = upload_key_for(sample, target.drop_prefix, None)
+        outcome = upload_and_wait(target, sample, key, timeout=SAMPLE_WAIT_SECONDS)
         result = outcome.result or {}
         if result.get("status") != "published":
             print(f"error: the sample app was rejected: {result.get('message')}", file=sys.stderr)

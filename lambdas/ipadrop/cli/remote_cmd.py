@@ -257,8 +257,18 @@ class UploadOutcome:
     result: dict[str, Any] | None  # None with --no-wait
 
 
-def upload_key_for(path: Path, drop_prefix: str, key_name: str | None) -> str:
-    """``uploads/<name>.ipa``; the bucket only reacts to keys ending in ``.ipa``."""
+def upload_key_for(
+    path: Path, drop_prefix: str, key_name: str | None, *, now: datetime | None = None
+) -> str:
+    """The object key for an upload; the bucket only reacts to keys ending in ``.ipa``.
+
+    By default ``uploads/<UTC time>-<random>/<file name>``: every upload gets a key of
+    its own, so its result record cannot be confused with an earlier upload's (two CI
+    jobs uploading ``App.ipa`` at once, or the same file twice within a second).
+    ``--key-name`` picks a fixed name under the drop prefix instead.
+    """
+    import secrets
+
     name = key_name if key_name is not None else path.name
     name = name.strip().lstrip("/")
     if not name or ".." in name.split("/") or any(ord(c) < 32 for c in name):
@@ -267,6 +277,9 @@ def upload_key_for(path: Path, drop_prefix: str, key_name: str | None) -> str:
         name = name[: -len(".ipa")] + ".ipa"  # the event filter is case-sensitive
     else:
         name += ".ipa"
+    if key_name is None:
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        name = f"{stamp}-{secrets.token_hex(3)}/{name}"
     prefix = drop_prefix if drop_prefix.endswith("/") else drop_prefix + "/"
     return prefix + name
 
@@ -283,8 +296,8 @@ def _etag(s3: Any, bucket: str, key: str) -> str | None:
 def upload_and_wait(
     target: Target,
     path: Path,
+    key: str,
     *,
-    key_name: str | None = None,
     wait: bool = True,
     timeout: float = DEFAULT_WAIT_SECONDS,
     progress: Callable[[int], None] | None = None,
@@ -292,7 +305,6 @@ def upload_and_wait(
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import BotoCoreError, ClientError
 
-    key = upload_key_for(path, target.drop_prefix, key_name)
     results = result_key(key) if key.startswith(UPLOADS_PREFIX) else f"results/{key}.json"
     previous = _etag(target.s3, target.bucket, results) if wait else None
     config = TransferConfig(
@@ -504,14 +516,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
     person = _is_person() and not args.json
     with _upload_progress(path, person) as progress:
         key = upload_key_for(path, target.drop_prefix, args.key_name)
-        if args.no_wait:
-            outcome = upload_and_wait(
-                target, path, key_name=args.key_name, wait=False, progress=progress
-            )
-        else:
-            outcome = upload_and_wait(
-                target, path, key_name=args.key_name, timeout=args.timeout, progress=progress
-            )
+        outcome = upload_and_wait(
+            target, path, key, wait=not args.no_wait, timeout=args.timeout, progress=progress
+        )
     if outcome.result is None:
         if args.json:
             _print_json({"status": "uploaded", "bucket": target.bucket, "upload_key": key})
