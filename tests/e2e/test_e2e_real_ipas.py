@@ -54,6 +54,7 @@ def _safe_name(relative: str) -> str:
 @pytest.mark.parametrize("relative", REAL_IPAS)
 def test_real_ipa_publishes_or_is_rejected_with_its_reason(
     relative: str,
+    *,
     real_fixtures: Path,
     local_stack: RunningStack,
     iphone: Any,
