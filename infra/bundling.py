@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import aws_cdk as cdk
 import jsii
@@ -135,8 +135,8 @@ class LocalPythonBundler:
         self.source_root = source_root
         self.requirements = requirements
 
-    def try_bundle(self, output_dir: str, **options: Any) -> bool:
-        """CDK's hook: ``options`` are the BundlingOptions (unused: ours are fixed)."""
+    def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
+        """CDK's hook (called through jsii with the options struct, unused here)."""
         self.bundle(Path(output_dir))
         return True
 
@@ -169,6 +169,8 @@ def lambda_code(*, source_root: Path = LAMBDA_SOURCE_ROOT) -> lambda_.Code:
         bundling=cdk.BundlingOptions(
             # Never pulled: the local bundler always succeeds or raises.
             image=cdk.DockerImage.from_registry("none"),
-            local=LocalPythonBundler(source_root=source_root),
+            # jsii calls try_bundle(output_dir, options) with the struct as one
+            # positional argument, unlike the keyword form its stubs declare.
+            local=cast(cdk.ILocalBundling, LocalPythonBundler(source_root=source_root)),
         ),
     )

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 
 from infra.bundling import (
     EXCLUDED_SUBPACKAGES,
     LAMBDA_SOURCE_ROOT,
     REQUIREMENTS_LOCK,
-    LocalPythonBundler,
     copy_runtime_package,
     find_uv,
+    lambda_code,
     wheel_install_command,
 )
 
@@ -99,28 +100,41 @@ def _elf_machine(path: Path) -> int:
 
 @pytest.mark.slow
 def test_local_bundle_has_aarch64_wheels_and_only_runtime_code(tmp_path: Path) -> None:
-    """Runs the real bundler (the one CDK calls) into a temp dir: no Docker involved."""
-    bundler = LocalPythonBundler()
-    assert bundler.try_bundle(str(tmp_path), image=cdk.DockerImage.from_registry("none")) is True
+    """CDK stages the shared Lambda asset into a temp dir through the local bundler.
 
-    rust = tmp_path / "cryptography" / "hazmat" / "bindings" / "_rust.abi3.so"
+    Docker cannot be involved: the fallback image "none" does not exist.
+    """
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "BundleProbe")
+    lambda_.Function(
+        stack,
+        "Probe",
+        code=lambda_code(),
+        handler="ipadrop.handlers.keypair.handler",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
+    )
+    app.synth()
+    (bundle,) = (p for p in (tmp_path / "cdk.out").glob("asset.*") if p.is_dir())
+
+    rust = bundle / "cryptography" / "hazmat" / "bindings" / "_rust.abi3.so"
     assert _elf_machine(rust) == EM_AARCH64
-    (cffi_backend,) = tmp_path.glob("_cffi_backend.cpython-313-aarch64-linux-gnu.so")
+    (cffi_backend,) = bundle.glob("_cffi_backend.cpython-313-aarch64-linux-gnu.so")
     assert _elf_machine(cffi_backend) == EM_AARCH64
     for package in ("jinja2", "markupsafe", "segno", "asn1crypto", "cryptography"):
-        assert (tmp_path / package / "__init__.py").is_file(), package
+        assert (bundle / package / "__init__.py").is_file(), package
     # boto3 comes from the runtime, Powertools from the layer.
-    assert not (tmp_path / "boto3").exists()
-    assert not (tmp_path / "aws_lambda_powertools").exists()
+    assert not (bundle / "boto3").exists()
+    assert not (bundle / "aws_lambda_powertools").exists()
 
-    runtime = tmp_path / "ipadrop"
+    runtime = bundle / "ipadrop"
     for handler in ("processor.py", "link.py", "keypair.py"):
         assert (runtime / "handlers" / handler).is_file(), handler
     for excluded in EXCLUDED_SUBPACKAGES:
         assert not (runtime / excluded).exists(), excluded
-    assert not list(tmp_path.rglob("__pycache__"))
-    assert not (tmp_path / "tests").exists()
-    assert not list(tmp_path.rglob("test_*.py"))
-    so_files = list(tmp_path.rglob("*.so"))
+    assert not list(bundle.rglob("__pycache__"))
+    assert not (bundle / "tests").exists()
+    assert not list(bundle.rglob("test_*.py"))
+    so_files = list(bundle.rglob("*.so"))
     assert so_files
     assert all(_elf_machine(p) == EM_AARCH64 for p in so_files)
