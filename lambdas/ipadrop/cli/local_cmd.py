@@ -99,12 +99,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    stop = threading.Event()
-
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, request_stop)
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and
+    # `kill`, systemd or CI runners stop processes with SIGTERM.
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         _print_banner(stack, time.monotonic() - started)
         if args.publish_sample:
@@ -112,12 +112,12 @@ def run(args: argparse.Namespace) -> int:
             if status != 0:
                 return status
         print("Ctrl-C stops the stack.", flush=True)
-        while not stop.wait(0.5):
-            pass
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         print("\nStopping...", file=sys.stderr, flush=True)
         stack.stop()
     return 0
