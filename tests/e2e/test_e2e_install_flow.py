@@ -265,3 +265,41 @@ def test_publish_sample_prints_a_working_link_within_seconds(
     finally:
         exit_status = stop_stack(process)
     assert exit_status == 0
+
+
+@pytest.mark.slow
+def test_a_large_ipa_goes_up_in_parts_and_comes_back_whole(
+    local_stack: RunningStack, tmp_path: Path
+) -> None:
+    from ipadrop.cli.remote_cmd import (
+        MULTIPART_THRESHOLD,
+        local_target,
+        upload_and_wait,
+        upload_key_for,
+    )
+
+    ipa = tmp_path / "Large.ipa"
+    build_ipa(
+        ipa,
+        bundle_id="com.example.e2e.large",
+        title="Large",
+        padding_bytes=MULTIPART_THRESHOLD + 3 * 1024 * 1024,  # streamed, before Info.plist
+    )
+    target = local_target(local_stack.url)
+    key = upload_key_for(ipa, target.drop_prefix, None)
+    parts: list[str] = []
+    target.s3.meta.events.register(
+        "before-call.s3.UploadPart", lambda **kwargs: parts.append(kwargs["model"].name)
+    )
+    sent: list[int] = []
+    outcome = upload_and_wait(target, ipa, key, timeout=120, progress=sent.append)
+    assert sum(sent) == ipa.stat().st_size  # the progress bar sees every byte
+    assert len(parts) == 2  # multipart: 16 MiB parts
+    result = outcome.result or {}
+    assert result.get("status") == "published", result
+
+    link = _cli_json(local_stack, "link", "com.example.e2e.large", "--build", result["build_id"])
+    package = _package_url(link["manifest_url"])
+    status, _, body = http_get(package)
+    assert status == 200
+    assert body == ipa.read_bytes()
