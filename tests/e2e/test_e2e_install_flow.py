@@ -18,6 +18,7 @@ import pytest
 from ipadrop.cfsign import sign_url
 from ipadrop.cli.main import main
 from ipadrop.devkit.sample_ipa import build_ipa
+from ipadrop.render.page import content_security_policy
 from ipadrop.tokens import KeyRing, mint_token
 from tests.e2e.conftest import (
     RunningStack,
@@ -76,6 +77,8 @@ def test_iphone_finds_install_and_the_chain_returns_the_uploaded_bytes(
     assert response.status == 200
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["strict-transport-security"].startswith("max-age=63072000")
+    assert response.headers["content-security-policy"] == content_security_policy()
     button = iphone.locator("#install-button")
     button.wait_for(state="visible")
     assert "Flow & <Friends>" in iphone.locator("#app-title").inner_text()  # escaped, shown

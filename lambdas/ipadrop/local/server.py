@@ -34,7 +34,8 @@ log = logging.getLogger("ipadrop.local")
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 SignatureCheck = Callable[[str, int], None]  # (url, now) -> None, raises with a reason
 
-# What the stack's CloudFront response headers policy adds (overriding the origin's).
+# What the stack's CloudFront response headers policy adds, overriding the origin's
+# (infra/storage.py); the stack adds the install page's Content-Security-Policy.
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
     ("X-Content-Type-Options", "nosniff"),
@@ -63,6 +64,7 @@ class ServerContext:
     check_signature: SignatureCheck
     api_domain: str
     config: Mapping[str, Any]
+    security_headers: tuple[tuple[str, str], ...] = SECURITY_HEADERS
     # One "container": Lambda runs one event at a time per instance, and the
     # handler's resolver keeps the current event on a module-level object.
     link_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -190,11 +192,12 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: HttpResponse, *, body: bytes | None = None) -> int:
         payload = response.body if body is None else body
         self.send_response(response.status)
-        names = {name.lower() for name, _ in SECURITY_HEADERS}
+        security_headers = self.context.security_headers
+        names = {name.lower() for name, _ in security_headers}
         for name, value in response.headers:
             if name.lower() not in names and name.lower() != "content-length":
                 self.send_header(name, value)
-        for name, value in SECURITY_HEADERS:
+        for name, value in security_headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -263,7 +266,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             self.send_header(
                 "Last-Modified", obj["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")
             )
-        for name, value in SECURITY_HEADERS:
+        for name, value in ctx.security_headers:
             self.send_header(name, value)
         self.end_headers()
         if self.command == "HEAD":

@@ -23,7 +23,13 @@ from ipadrop.layout import UPLOADS_PREFIX
 from ipadrop.local.backend import LOCAL_CREDENTIALS, Backend, provision, start_backend
 from ipadrop.local.events import LOCAL_API_ID, LOCAL_REGION
 from ipadrop.local.poller import QueuePoller
-from ipadrop.local.server import LocalHttpServer, ServerContext, attach_context, make_server
+from ipadrop.local.server import (
+    SECURITY_HEADERS,
+    LocalHttpServer,
+    ServerContext,
+    attach_context,
+    make_server,
+)
 from ipadrop.local.state import LocalState, load_or_create_state, remove_runtime, write_runtime
 
 log = logging.getLogger("ipadrop.local")
@@ -99,6 +105,7 @@ class LocalStack:
         processor = _load_handler(PROCESSOR_HANDLER)
         link = _load_handler(LINK_HANDLER)
         from ipadrop.cfsign import verify_signed_url
+        from ipadrop.render.page import content_security_policy
 
         public_keys = {state.cloudfront_key_pair_id: state.public_key_pem}
 
@@ -114,6 +121,10 @@ class LocalStack:
                 check_signature=check_signature,
                 api_domain=f"{LOCAL_API_ID}.execute-api.{LOCAL_REGION}.amazonaws.com",
                 config=self.config(),
+                security_headers=(
+                    *SECURITY_HEADERS,
+                    ("Content-Security-Policy", content_security_policy()),
+                ),
             ),
         )
         self._poller = QueuePoller(self.backend.client("sqs"), provisioned.queue_url, processor)
