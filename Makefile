@@ -6,6 +6,8 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node 20 is past jsii's end of support; the machine has Node 20 and it works.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup demo test lint typecheck unit infra-test integration e2e browser bench synth clean
