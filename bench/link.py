@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench import link_coldstart
-from bench.common import moto_server, ms, percentile, ratio, s3_client, table
+from bench.common import moto_server, ms, percentile, s3_client, table
 from tests.integration.link_support import BUILD_1, BUNDLE, LambdaContext
 
 ONE_CORE = 0
@@ -109,6 +109,11 @@ def run(runs: int, requests: int, seconds: float) -> dict[str, Any]:
             )
             return url
 
+        def peer_link() -> str:
+            # A peer's "create link": check the build exists, hand out a presigned URL.
+            client.get_object(Bucket=bucket, Key=build_key)["Body"].read()
+            return presign()
+
         def peer_manifest() -> None:
             # A peer's per-request manifest: read the build's metadata, presign, render.
             record = json.loads(client.get_object(Bucket=bucket, Key=build_key)["Body"].read())
@@ -128,7 +133,7 @@ def run(runs: int, requests: int, seconds: float) -> dict[str, Any]:
             plistlib.dumps(document)
 
         results["links_per_s"], results["link_cpu_s"] = per_second(mint, seconds)
-        results["presign_per_s"], results["presign_cpu_s"] = per_second(presign, seconds)
+        results["presign_per_s"], results["presign_cpu_s"] = per_second(peer_link, seconds)
         results["manifests_per_s"], results["manifest_cpu_s"] = per_second(manifest, seconds)
         results["peer_manifests_per_s"], results["peer_manifest_cpu_s"] = per_second(
             peer_manifest, seconds
@@ -167,28 +172,41 @@ def render(results: dict[str, Any]) -> str:
         ),
         "",
         table(
-            ["one core", "ours /s", "CPU per call", "baseline", "baseline /s", "CPU per call"],
+            [
+                "one core",
+                "ours /s (vs moto)",
+                "CPU/call",
+                "ceiling /s",
+                "baseline",
+                "baseline /s",
+                "CPU/call",
+                "ceiling /s",
+            ],
             [
                 [
-                    "links (POST /links, reads S3)",
+                    "links (POST /links)",
                     f"{results['links_per_s']:.0f}",
                     ms(results["link_cpu_s"]),
-                    "boto3 presigned URL (no I/O)",
+                    f"{1 / results['link_cpu_s']:.0f}",
+                    "get build.json + boto3 presign",
                     f"{results['presign_per_s']:.0f}",
                     ms(results["presign_cpu_s"]),
+                    f"{1 / results['presign_cpu_s']:.0f}",
                 ],
                 [
-                    "manifests (GET /m/…, signs 2 URLs)",
+                    "manifests (GET /m/…)",
                     f"{results['manifests_per_s']:.0f}",
                     ms(results["manifest_cpu_s"]),
-                    "get build + presign + plistlib",
+                    f"{1 / results['manifest_cpu_s']:.0f}",
+                    "get build.json + presign + plistlib",
                     f"{results['peer_manifests_per_s']:.0f}",
                     ms(results["peer_manifest_cpu_s"]),
+                    f"{1 / results['peer_manifest_cpu_s']:.0f}",
                 ],
             ],
         ),
-        f"(manifest throughput ours vs baseline: "
-        f"{ratio(results['manifests_per_s'], results['peer_manifests_per_s'])} of the baseline's)",
+        "(ceiling = 1 / CPU seconds per call: the rate one core sustains when S3 answers "
+        "in parallel; the /s figures wait for moto, which runs on the other core)",
     ]
     return "\n".join(out)
 
