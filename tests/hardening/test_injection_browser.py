@@ -85,7 +85,12 @@ def test_hostile_pages_run_nothing_in_chromium(stack: Stack, browser: Any) -> No
         dialogs: list[str] = []
         errors: list[str] = []
         foreign: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         served: dict[str, Any] = {}
