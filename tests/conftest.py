@@ -15,6 +15,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 REAL_FIXTURES = SHARED_DIR / "fixtures" / "real"
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+# Debian's chromium, never a browser downloaded by a test tool.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +111,24 @@ def boto_client(service: str, endpoint: str) -> Any:
         aws_secret_access_key="testing",
         config=Config(signature_version="s3v4", retries={"max_attempts": 2}),
     )
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """One headless Chromium per test process.
+
+    Playwright's sync API allows one running instance per thread, so every
+    browser test (browser/, e2e/, hardening/) shares this fixture.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(f"Debian's chromium is required at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
