@@ -74,6 +74,15 @@ def normalize_base_url(name: str, raw: str) -> str:
     return value
 
 
+def _distribution_source(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The distribution URL itself, or the SSM parameter that holds it (one is required)."""
+    url = env.get("IPADROP_DISTRIBUTION_URL", "").strip()
+    parameter = env.get("IPADROP_DISTRIBUTION_URL_PARAMETER", "").strip() or None
+    if not url and not parameter:
+        raise SettingsError("set IPADROP_DISTRIBUTION_URL or IPADROP_DISTRIBUTION_URL_PARAMETER")
+    return (normalize_base_url("IPADROP_DISTRIBUTION_URL", url) if url else None), parameter
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessorSettings:
     bucket: str
@@ -85,15 +94,10 @@ class ProcessorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProcessorSettings:
         env = os.environ if env is None else env
-        url = env.get("IPADROP_DISTRIBUTION_URL", "").strip()
-        parameter = env.get("IPADROP_DISTRIBUTION_URL_PARAMETER", "").strip() or None
-        if not url and not parameter:
-            raise SettingsError(
-                "set IPADROP_DISTRIBUTION_URL or IPADROP_DISTRIBUTION_URL_PARAMETER"
-            )
+        url, parameter = _distribution_source(env)
         return cls(
             bucket=env_str(env, "IPADROP_BUCKET"),
-            distribution_url=normalize_base_url("IPADROP_DISTRIBUTION_URL", url) if url else None,
+            distribution_url=url,
             distribution_url_parameter=parameter,
             keep_uploads=env_bool(env, "IPADROP_KEEP_UPLOADS"),
             retain_builds=env_int(env, "IPADROP_RETAIN_BUILDS", 0),
@@ -118,12 +122,7 @@ class LinkSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinkSettings:
         env = os.environ if env is None else env
-        url = env.get("IPADROP_DISTRIBUTION_URL", "").strip()
-        parameter = env.get("IPADROP_DISTRIBUTION_URL_PARAMETER", "").strip() or None
-        if not url and not parameter:
-            raise SettingsError(
-                "set IPADROP_DISTRIBUTION_URL or IPADROP_DISTRIBUTION_URL_PARAMETER"
-            )
+        url, parameter = _distribution_source(env)
         public_mode = env_bool(env, "IPADROP_PUBLIC_MODE")
         ttl_min = env_int(env, "IPADROP_LINK_TTL_MIN_SECONDS", 60, minimum=1)
         ttl_max = env_int(env, "IPADROP_LINK_TTL_MAX_SECONDS", 7 * 86400, minimum=1)
@@ -138,7 +137,7 @@ class LinkSettings:
             raise SettingsError("IPADROP_TOKEN_SECRET_ID is not set")
         return cls(
             bucket=env_str(env, "IPADROP_BUCKET"),
-            distribution_url=normalize_base_url("IPADROP_DISTRIBUTION_URL", url) if url else None,
+            distribution_url=url,
             distribution_url_parameter=parameter,
             token_secret_id=token_secret,
             cloudfront_key_secret_id=env.get("IPADROP_CLOUDFRONT_KEY_SECRET_ID", "").strip()
