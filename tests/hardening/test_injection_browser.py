@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,36 +21,11 @@ __all__ = ["cloudfront_keys"]
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
 ORIGIN = "https://apps.example.test"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Debian's chromium is required at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +52,11 @@ def served_page(stack: Stack, values: dict[str, str], bundle_id: str) -> dict[st
     return response
 
 
-def test_hostile_pages_run_nothing_in_chromium(stack: Stack, browser: Any) -> None:
-    context = browser.new_context(user_agent=IPHONE, viewport={"width": 390, "height": 844})
+def test_hostile_pages_run_nothing_in_chromium(stack: Stack, chromium_browser: Any) -> None:
+    """``chromium_browser``: the one shared Chromium of this test process (tests/conftest.py)."""
+    context = chromium_browser.new_context(
+        user_agent=IPHONE, viewport={"width": 390, "height": 844}
+    )
     try:
         page = context.new_page()
         dialogs: list[str] = []
