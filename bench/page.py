@@ -27,18 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench.common import median, ms, table
+from ipadrop.devkit.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MOBILE_THROTTLING = {
     "offline": False,
     "latency": 150,
@@ -169,7 +159,7 @@ def run(runs: int) -> dict[str, Any]:
     }
     results: dict[str, Any] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS)
         try:
             for name, files in variants.items():
                 with serve(files) as url:

@@ -7,26 +7,16 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+
+from ipadrop.devkit.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 REAL_FIXTURES = SHARED_DIR / "fixtures" / "real"
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
-# Debian's chromium, never a browser downloaded by a test tool.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +94,7 @@ def boto_client(service: str, endpoint: str) -> Any:
     from botocore.config import Config
 
     return boto3.client(
-        service,
+        cast(Any, service),
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
@@ -120,13 +110,13 @@ def chromium_browser() -> Iterator[Any]:
     Playwright's sync API allows one running instance per thread, so every
     browser test (browser/, e2e/, hardening/) shares this fixture.
     """
-    if not CHROMIUM.exists():
-        pytest.fail(f"Debian's chromium is required at {CHROMIUM} (apt-get install chromium)")
+    if not CHROMIUM_PATH.exists():
+        pytest.fail(f"Debian's chromium is required at {CHROMIUM_PATH} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM_PATH), headless=True, args=CHROMIUM_ARGS
         )
         try:
             yield browser

@@ -6,6 +6,7 @@ user-controlled string can steer a write outside ``builds/<bundle_id>/``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 UPLOADS_PREFIX = "uploads/"
@@ -62,8 +63,24 @@ def build_file_key(bundle_id: str, build_id: str, name: str) -> str:
     return build_prefix(bundle_id, build_id) + name
 
 
+MAX_S3_KEY_BYTES = 1024
+
+
 def result_key(upload_key: str) -> str:
-    """``results/<upload key>.json`` (the upload key keeps its own ``uploads/`` prefix)."""
+    """``results/<upload key>.json`` (the upload key keeps its own ``uploads/`` prefix).
+
+    S3 keys stop at 1024 bytes; an upload key within 13 bytes of that limit
+    would give a result key S3 refuses, so such a key is shortened (on a
+    character boundary) and made unique again with a hash of the whole key:
+    ``results/<start of key>~<16 hex>.json``.
+    """
     if not upload_key.startswith(UPLOADS_PREFIX):
         raise ValueError(f"not an upload key: {upload_key!r}")
-    return f"{RESULTS_PREFIX}{upload_key}.json"
+    key = f"{RESULTS_PREFIX}{upload_key}.json"
+    if len(key.encode()) <= MAX_S3_KEY_BYTES:
+        return key
+    digest = hashlib.sha256(upload_key.encode()).hexdigest()[:16]
+    suffix = f"~{digest}.json"
+    budget = MAX_S3_KEY_BYTES - len(RESULTS_PREFIX) - len(suffix)
+    head = upload_key.encode()[:budget].decode(errors="ignore")
+    return f"{RESULTS_PREFIX}{head}{suffix}"

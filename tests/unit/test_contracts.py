@@ -62,6 +62,17 @@ def test_result_key_mirrors_the_upload_key() -> None:
         layout.result_key("builds/x/app.ipa")
 
 
+def test_result_key_stays_within_the_s3_key_limit() -> None:
+    near_limit = "uploads/" + "é" * 505  # 1018 bytes: the plain result key would be 1031
+    key = layout.result_key(near_limit)
+    assert len(key.encode()) <= 1024
+    assert key.startswith("results/uploads/éé")
+    assert key.endswith(".json")
+    assert layout.result_key(near_limit + "x") != key  # still one result per upload
+    short = "uploads/" + "a" * 1000  # the plain result key (1021 bytes) fits as it is
+    assert layout.result_key(short) == f"results/{short}.json"
+
+
 def test_build_ids_sort_by_time_and_are_stable_per_event() -> None:
     t0 = datetime(2026, 11, 24, 0, 26, 16, tzinfo=UTC)
     first = make_build_id(uploaded_at=t0, bucket="b", key="uploads/a.ipa", upload_marker="0055")
