@@ -54,6 +54,9 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str, bucket: str)
     monkeypatch.delenv("IPADROP_KEEP_UPLOADS", raising=False)
     monkeypatch.delenv("IPADROP_RETAIN_BUILDS", raising=False)
     processor.runtime.cache_clear()
+    # Metrics is a module-level singleton: other tests in this process may have
+    # called the core without the handler's flush, so start from zero.
+    processor.metrics.clear_metrics()
     yield bucket
     processor.runtime.cache_clear()
 
