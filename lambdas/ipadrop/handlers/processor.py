@@ -213,7 +213,11 @@ def process_event(rt: Runtime, event: S3Event) -> dict[str, Any]:
     correlation_id_path='Records[0].responseElements."x-amz-request-id"', clear_state=True
 )
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+# Powertools prints the cold-start metric even when metrics are disabled (the
+# local stack disables them), so only ask for it when metrics are on.
+@metrics.log_metrics(
+    capture_cold_start_metric=os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() != "true"
+)
 @event_source(data_class=S3Event)
 def handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     return process_event(runtime(), event)
