@@ -24,6 +24,9 @@ from infra.nag import acknowledge_all
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 POWERTOOLS_LAYER_VERSION = 27
+# The Powertools release that layer version carries; uv.lock pins the same one
+# so tests run what Lambda runs (tests/infra/test_powertools_pin.py).
+POWERTOOLS_LAYER_PACKAGE_VERSION = "3.23.0"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
