@@ -102,3 +102,29 @@ def test_truncated_file_in_a_real_process(sample: Path, tmp_path: Path) -> None:
     assert completed.stderr.startswith("error: ")
     assert "truncated" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_terminal_sequences_in_entry_names_are_not_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The icon path comes from the archive: ESC ] retitles the window, ESC [ recolours.
+    hostile = "Evil\x1b]0;pwned\x07\x1b[2J\u202eRTL.app"
+    path = tmp_path / "hostile.ipa"
+    build_ipa(path, app_dir_name=hostile)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Payload/Evil?]0;pwned??[2J?RTL.app/AppIcon60x60@3x.png" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")
+
+    # JSON stays exact: the escapes there are JSON's own.
+    assert main(["inspect", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["icon"]["source"] == f"Payload/{hostile}/AppIcon60x60@3x.png"
+
+    no_plist = tmp_path / "no-plist.ipa"
+    build_ipa(no_plist, app_dir_name=hostile, info_plist_bytes=b"")
+    assert main(["inspect", str(no_plist)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert not any(ch in err for ch in "\x1b\x07\u202e")

@@ -147,3 +147,17 @@ def test_real_fixture_with_expired_profile_warns(
     assert "itms-services://?action" not in page.split("<script>")[0]
     assert "BitbarIOSSample" in page
     assert (out / "icon.png").is_file()
+
+
+def test_refusal_line_sends_no_terminal_sequences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = tmp_path / "hostile.ipa"
+    build_ipa(hostile, app_dir_name="Evil\x1b]0;pwned\x07\x1b[2J.app", info_plist_bytes=b"")
+    assert main(["render", str(hostile), "--base-url", BASE, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert "Evil?]0;pwned??[2J.app" in err
+    assert "\x1b" not in err
+    assert "\x07" not in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
@@ -17,6 +18,14 @@ from ipadrop.model import AppFacts
 
 EXIT_REJECTED = 2
 _FAMILY_NAMES = {"iphone": "iPhone", "ipad": "iPad"}
+# Archive entry names reach the terminal: control characters (ESC sequences can
+# retitle the window or rewrite earlier lines) and bidi overrides are shown as "?".
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with nothing a terminal would act on instead of show."""
+    return _UNPRINTABLE.sub("?", text)
 
 
 def register(subparsers: Any) -> None:
@@ -59,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _fail(message: str) -> int:
     # One line, whatever the message holds.
-    print("error: " + " ".join(message.split()), file=sys.stderr)
+    print("error: " + terminal_safe(" ".join(message.split())), file=sys.stderr)
     return EXIT_REJECTED
 
 
@@ -107,4 +116,4 @@ def summary(facts: AppFacts) -> str:
             rows.append(("certificates", f"{len(expiries)}, first to expire {expiries[0]}"))
     width = max(len(label) for label, _ in rows)
     lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)

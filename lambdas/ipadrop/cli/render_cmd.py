@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ipadrop import layout
+from ipadrop.cli.inspect_cmd import terminal_safe
 from ipadrop.errors import IpaRejected
 
 EXIT_REFUSED = 2
@@ -72,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
             integrity=not args.no_integrity,
         )
     except _Refused as refusal:
-        print("error: " + " ".join(str(refusal).split()), file=sys.stderr)
+        print("error: " + terminal_safe(" ".join(str(refusal).split())), file=sys.stderr)
         return EXIT_REFUSED
     for path in result.written:
         print(path)
     if result.blocker:
-        print("warning: " + result.blocker + " The page offers no Install button.", file=sys.stderr)
+        warning = result.blocker + " The page offers no Install button."
+        print("warning: " + terminal_safe(warning), file=sys.stderr)
     if not args.copy_ipa:
         print(
             f"Next: copy {args.file} to {Path(args.out) / layout.IPA_NAME} and upload the folder."
