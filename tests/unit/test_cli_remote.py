@@ -255,3 +255,67 @@ def test_upload_json_prints_the_result_record_and_exits_1_when_rejected(
     status, out, err = _run(["upload", str(ipa)], capsys)
     assert status == 1
     assert "rejected (not_a_zip)" in _one_error_line(err)
+
+
+def _offline_s3(port: int) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+
+
+def test_upload_refused_by_s3_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from botocore.stub import ANY, Stubber
+
+    ipa = tmp_path / "app.ipa"
+    ipa.write_bytes(b"PK" + b"\0" * 64)
+    s3 = _offline_s3(9)  # never reached: the stubber answers
+    target = remote_cmd.Target("t", "drop-bucket", "uploads/", "http://api", "http://dist", s3=s3)
+    monkeypatch.setattr(remote_cmd, "resolve_target", lambda args: target)
+    with Stubber(s3) as stub:
+        stub.add_client_error(
+            "put_object",
+            service_error_code="AccessDenied",
+            service_message="Access Denied",
+            http_status_code=403,
+            expected_params={
+                "Bucket": "drop-bucket",
+                "Key": ANY,
+                "Body": ANY,
+                "ContentType": "application/octet-stream",
+                "ChecksumAlgorithm": ANY,
+            },
+        )
+        status, out, err = _run(["upload", str(ipa), "--no-wait", "--json"], capsys)
+    assert status == 1
+    assert out == ""
+    line = _one_error_line(err)
+    assert line.startswith("error: upload to s3://drop-bucket/uploads/")
+    assert line.endswith("failed: AccessDenied: Access Denied.")
+
+
+def test_s3_going_away_while_waiting_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    ipa = tmp_path / "app.ipa"
+    ipa.write_bytes(b"PK" + b"\0" * 64)
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        s3 = _offline_s3(sock.getsockname()[1])
+        target = remote_cmd.Target("t", "drop-bucket", "uploads/", "http://api", "http://d", s3=s3)
+        monkeypatch.setattr(remote_cmd, "resolve_target", lambda args: target)
+        status, out, err = _run(["upload", str(ipa), "--json"], capsys)
+    assert status == 1
+    assert out == ""
+    assert _one_error_line(err).startswith("error: cannot reach s3://drop-bucket: ")

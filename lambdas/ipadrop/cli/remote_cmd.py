@@ -285,12 +285,14 @@ def upload_key_for(
 
 
 def _etag(s3: Any, bucket: str, key: str) -> str | None:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return str(s3.head_object(Bucket=bucket, Key=key)["ETag"])
     except ClientError:
         return None  # 404, or 403 when the caller may not list the bucket
+    except BotoCoreError as exc:
+        raise CliError(f"cannot reach s3://{bucket}: {exc}.") from None
 
 
 def upload_and_wait(
@@ -302,6 +304,7 @@ def upload_and_wait(
     timeout: float = DEFAULT_WAIT_SECONDS,
     progress: Callable[[int], None] | None = None,
 ) -> UploadOutcome:
+    from boto3.exceptions import S3UploadFailedError
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -321,7 +324,14 @@ def upload_and_wait(
             Config=config,
             Callback=progress,
         )
-    except (BotoCoreError, ClientError) as exc:
+    except ClientError as exc:
+        raise CliError(f"upload to s3://{target.bucket}/{key} failed: {_s3_error(exc)}") from None
+    except S3UploadFailedError as exc:
+        # boto3's transfer manager wraps the ClientError in text only.
+        found = re.search(r"\(([^)]+)\) when calling [^:]*: (.*)$", str(exc))
+        reason = f"{found.group(1)}: {found.group(2).rstrip('.')}." if found else f"{exc}."
+        raise CliError(f"upload to s3://{target.bucket}/{key} failed: {reason}") from None
+    except BotoCoreError as exc:
         raise CliError(f"upload to s3://{target.bucket}/{key} failed: {exc}") from None
     if not wait:
         return UploadOutcome(upload_key=key, result=None)
@@ -330,11 +340,18 @@ def upload_and_wait(
     )
 
 
+def _s3_error(exc: Any) -> str:
+    """A ClientError as ``AccessDenied: Access Denied.`` (no botocore preamble)."""
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code") or "", error.get("Message") or ""
+    return f"{code}: {message}".strip(": ").rstrip(".") + "." if code or message else f"{exc}."
+
+
 def wait_for_result(
     target: Target, key: str, previous_etag: str | None, *, timeout: float
 ) -> dict[str, Any]:
     """Poll ``results/<upload key>.json`` until a record newer than ``previous_etag`` appears."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     deadline = time.monotonic() + timeout
     delay = 0.2
@@ -348,7 +365,15 @@ def wait_for_result(
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code not in ("NoSuchKey", "404", "AccessDenied", "403"):
-                raise CliError(f"cannot read s3://{target.bucket}/{key}: {exc}") from None
+                raise CliError(
+                    f"cannot read s3://{target.bucket}/{key}: {_s3_error(exc)}"
+                ) from None
+        except BotoCoreError as exc:
+            raise CliError(f"cannot read s3://{target.bucket}/{key}: {exc}.") from None
+        except ValueError:
+            raise CliError(
+                f"s3://{target.bucket}/{key} is not a result record (not JSON)."
+            ) from None
         if time.monotonic() >= deadline:
             raise CliError(
                 f"no result at s3://{target.bucket}/{key} after {timeout:.0f} s; "
