@@ -121,7 +121,7 @@ def parse_json_body(body: str | None) -> dict[str, Any]:
         raise BadRequest("The request body is empty; send a JSON object.", code="invalid_json")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json parses
         raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.", code="invalid_json")

@@ -102,7 +102,17 @@ def test_create_link_refusals(
     assert words in error["message"]
 
 
-@pytest.mark.parametrize("body", ["{not json", "", "[1, 2]", b"\xff\xfe", "null"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        "",
+        "[1, 2]",
+        b"\xff\xfe",
+        "null",
+        pytest.param("[" * 100_000 + "]" * 100_000, id="too-deep"),
+    ],
+)
 def test_malformed_body_is_a_sentence(stack: Stack, body: str | bytes) -> None:
     response = stack.call("POST", "/links", body=body)
     assert response["statusCode"] == 400
