@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ipadrop import layout
 from ipadrop.errors import IpaRejected
 from ipadrop.model import AppFacts, DeviceFamily, IconInfo, Inspection, ProfileInfo
 from ipadrop.plists import PlistError, load_plist_dict
@@ -27,11 +28,10 @@ MAX_ICON_BYTES = 2 * 1024 * 1024
 MAX_ICON_CANDIDATES = 64
 MAX_TEXT_LENGTH = 256
 
-# Apple: "alphanumeric characters (A-Z, a-z, 0-9), hyphens (-), and periods (.)".
-# Empty labels ("..", a leading or trailing dot) are refused too: the id
-# becomes part of S3 keys and URLs.
-BUNDLE_ID_PATTERN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
-MAX_BUNDLE_ID_LENGTH = 255
+# The id becomes part of S3 keys and URLs, so the reader accepts exactly what
+# layout accepts (Apple's letters, digits, '-' and '.', no empty labels, and a
+# length that keeps keys within S3's limit): what `inspect` passes, publishes.
+MAX_BUNDLE_ID_LENGTH = layout.MAX_BUNDLE_ID_LENGTH
 
 _APP_DIR = re.compile(r"Payload/([^/]+\.app)(?:/|$)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -112,7 +112,13 @@ def validate_bundle_id(value: object) -> str:
         raise IpaRejected("bad_bundle_id", "Info.plist has no CFBundleIdentifier.")
     if not isinstance(value, str):
         raise IpaRejected("bad_bundle_id", "CFBundleIdentifier in Info.plist is not a string.")
-    if len(value) > MAX_BUNDLE_ID_LENGTH or not BUNDLE_ID_PATTERN.fullmatch(value):
+    if len(value) > MAX_BUNDLE_ID_LENGTH:
+        raise IpaRejected(
+            "bad_bundle_id",
+            f"CFBundleIdentifier is {len(value)} characters long; "
+            f"at most {MAX_BUNDLE_ID_LENGTH} are allowed.",
+        )
+    if not layout.is_valid_bundle_id(value):
         shown = _CONTROL.sub("?", value[:80])
         raise IpaRejected(
             "bad_bundle_id",

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ipadrop import layout
 from ipadrop.devkit.sample_ipa import ZipWriter, build_ipa_bytes, write_png
 from ipadrop.errors import IpaRejected
 from ipadrop.ipa import icon_stem, inspect_ipa
@@ -369,3 +370,15 @@ def test_damaged_archives_fail_only_as_rejections(data: st.DataObject) -> None:
 
 
 _FUZZ_BASE = build_ipa_bytes(icon="cgbi", device_family=(1,), plist_format="xml")
+
+
+def test_bundle_id_length_cap_is_the_one_publishing_uses() -> None:
+    # `inspect` must not pass an id the processor then refuses as a key segment.
+    longest = "com." + "a" * (layout.MAX_BUNDLE_ID_LENGTH - 4)
+    facts = inspect_bytes(build_ipa_bytes(bundle_id=longest, icon=None, profile=None)).facts
+    assert facts.bundle_id == longest
+    assert layout.is_valid_bundle_id(longest)
+    too_long = longest + "b"
+    with pytest.raises(IpaRejected, match=f"at most {layout.MAX_BUNDLE_ID_LENGTH}") as caught:
+        inspect_bytes(build_ipa_bytes(bundle_id=too_long, icon=None, profile=None))
+    assert caught.value.code == "bad_bundle_id"
