@@ -97,6 +97,7 @@ def test_no_integrity_leaves_hashes_out(sample_ipa: Path, tmp_path: Path) -> Non
         ("http://apps.example.com/x/", "must start with https://"),
         ("apps.example.com/x/", "must start with https://"),
         ("https://apps.example.com/x/?a=1", "query"),
+        ("https://[::1/x/", "not a valid URL"),
     ],
 )
 def test_refuses_bad_base_urls_in_one_line(

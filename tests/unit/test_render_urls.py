@@ -84,6 +84,10 @@ def test_normalize_base_url_keeps_the_url_as_given(given_url: str, expected: str
         ("https://h.example/x/#top", "fragment"),
         ("https://h.example/my apps/", "spaces"),
         ("https://h.example/a\nb/", "control"),
+        ("https://[::1/x/", "not a valid URL"),
+        ("https://h.example:99999/x/", "not a valid URL"),
+        ("https://h.example:port/x/", "not a valid URL"),
+        ("https://ci:s3cret@h.example/x/", "user name or password"),
     ],
 )
 def test_normalize_base_url_refuses(bad: str, says: str) -> None:

@@ -30,7 +30,11 @@ def normalize_base_url(base_url: str, *, require_https: bool = True) -> str:
     text = base_url.strip()
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
         raise InvalidBaseUrl("the base URL contains spaces or control characters; encode them")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError as exc:
+        raise InvalidBaseUrl(f"the base URL is not a valid URL ({exc}): {text!r}") from None
     scheme = parts.scheme.lower()
     if scheme != "https" and (require_https or scheme != "http"):
         raise InvalidBaseUrl(
@@ -38,6 +42,9 @@ def normalize_base_url(base_url: str, *, require_https: bool = True) -> str:
         )
     if not parts.hostname:
         raise InvalidBaseUrl(f"the base URL has no host name: {text!r}")
+    if parts.username is not None or parts.password is not None:
+        # It would be printed on the page, in the QR code and in the manifest.
+        raise InvalidBaseUrl("the base URL must not carry a user name or password")
     if parts.query or parts.fragment or text.endswith(("?", "#")):
         raise InvalidBaseUrl(f"the base URL must not have a query or fragment: {text!r}")
     return text if text.endswith("/") else text + "/"
