@@ -162,3 +162,22 @@ def test_refusal_line_sends_no_terminal_sequences(
     assert "Evil?]0;pwned??[2J.app" in err
     assert "\x1b" not in err
     assert "\x07" not in err
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(
+    sample_ipa: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ipadrop.render.page
+
+    def broken(_: object) -> str:
+        raise RuntimeError("template\nexploded")
+
+    monkeypatch.setattr(ipadrop.render.page, "render_install_page", broken)
+    out = tmp_path / "o"
+    assert main(["render", str(sample_ipa), "--base-url", BASE, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {sample_ipa} could not be rendered (RuntimeError: template exploded).\n"
+    assert not out.exists()

@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
     except _Refused as refusal:
         print("error: " + terminal_safe(" ".join(str(refusal).split())), file=sys.stderr)
         return EXIT_REFUSED
+    except Exception as exc:  # a bug must still not print a traceback at a user
+        reason = f"{args.file} could not be rendered ({type(exc).__name__}: {exc})."
+        print("error: " + terminal_safe(" ".join(reason.split())), file=sys.stderr)
+        return EXIT_REFUSED
     for path in result.written:
         print(path)
     if result.blocker:
