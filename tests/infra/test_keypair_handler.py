@@ -128,3 +128,29 @@ def test_delete_leaves_the_secret_alone(secrets: Any, secret_arn: str) -> None:
     )
     assert response == {"PhysicalResourceId": f"{secret_arn}#generation-1"}
     assert secrets.get_secret_value(SecretId=secret_arn)["SecretString"] == before
+
+
+def test_rolling_back_a_rotation_brings_the_previous_key_back(
+    secrets: Any, secret_arn: str
+) -> None:
+    created = keypair.handle(event("Create", secret_arn), secrets)
+    rotate = {"OldResourceProperties": {"SecretId": secret_arn, "Generation": "1"}}
+    keypair.handle(event("Update", secret_arn, generation="2", **rotate), secrets)
+    # The deploy failed later on: CloudFormation asks for generation 1 again, whose
+    # PublicKey resource still holds the first public key.
+    rollback = {"OldResourceProperties": {"SecretId": secret_arn, "Generation": "2"}}
+    rolled_back = keypair.handle(event("Update", secret_arn, generation="1", **rollback), secrets)
+    assert rolled_back == created
+    assert public_key_of(created).public_numbers() == (
+        stored_private_key(secrets, secret_arn).public_key().public_numbers()
+    )
+
+
+def test_the_private_key_never_leaves_the_secret(secrets: Any, secret_arn: str) -> None:
+    # What the handler returns is logged by the Provider framework and kept by CloudFormation.
+    response = keypair.handle(event("Create", secret_arn), secrets)
+    stored = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+    text = json.dumps(response)
+    assert "PRIVATE KEY" not in text
+    assert stored["private_key_pem"] not in text
+    assert set(response["Data"]) == {"PublicKeyPem"}

@@ -6,7 +6,11 @@ private key PEM as ``{"private_key_pem": ...}`` in the secret the stack made,
 return the public key PEM as the ``PublicKeyPem`` attribute.
 
 Update: keep the key, unless the ``Generation`` property changed (rotation) or
-the secret holds no usable key; either way return the current public key.
+the secret holds no usable key; either way return the current public key. The
+secret records the generation of its key, so when CloudFormation rolls a
+rotation back (generation N+1 -> N) the key of generation N, still in the
+secret's ``AWSPREVIOUS`` version and still in the old ``PublicKey``, comes back
+instead of a third key that no public key matches.
 
 Delete: nothing; the secret belongs to the stack and goes with it.
 """
@@ -18,6 +22,7 @@ import json
 from typing import Any
 
 PRIVATE_KEY_FIELD = "private_key_pem"
+GENERATION_FIELD = "generation"
 PUBLIC_KEY_ATTRIBUTE = "PublicKeyPem"
 KEY_SIZE = 2048
 
@@ -49,12 +54,16 @@ def handle(event: dict[str, Any], secrets: Any) -> dict[str, Any]:
         old_generation = str(event.get("OldResourceProperties", {}).get("Generation", "1"))
         if old_generation == generation:
             private_pem = _stored_private_key(secrets, secret_id)
+        else:
+            # A rollback of a rotation asks for the generation the secret held before.
+            private_pem = _stored_private_key(
+                secrets, secret_id, stage="AWSPREVIOUS", generation=generation
+            )
+            if private_pem is not None:
+                _store(secrets, secret_id, private_pem, generation)
     if private_pem is None:
         private_pem = generate_private_key_pem()
-        secrets.put_secret_value(
-            SecretId=secret_id,
-            SecretString=json.dumps({PRIVATE_KEY_FIELD: private_pem.decode("ascii")}),
-        )
+        _store(secrets, secret_id, private_pem, generation)
     return {
         "PhysicalResourceId": physical_id,
         "Data": {PUBLIC_KEY_ATTRIBUTE: public_key_pem(private_pem).decode("ascii")},
@@ -84,14 +93,35 @@ def public_key_pem(private_pem: bytes) -> bytes:
     )
 
 
-def _stored_private_key(secrets: Any, secret_id: str) -> bytes | None:
-    """The private key already in the secret, or None when it holds none (yet)."""
+def _store(secrets: Any, secret_id: str, private_pem: bytes, generation: str) -> None:
+    secrets.put_secret_value(
+        SecretId=secret_id,
+        SecretString=json.dumps(
+            {PRIVATE_KEY_FIELD: private_pem.decode("ascii"), GENERATION_FIELD: generation}
+        ),
+    )
+
+
+def _stored_private_key(
+    secrets: Any, secret_id: str, *, stage: str = "AWSCURRENT", generation: str | None = None
+) -> bytes | None:
+    """The private key in the secret's ``stage`` version (of ``generation`` when given),
+    or None when that version holds none."""
+    from botocore.exceptions import ClientError
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    value = secrets.get_secret_value(SecretId=secret_id).get("SecretString", "")
     try:
-        pem = json.loads(value)[PRIVATE_KEY_FIELD].encode("ascii")
+        value = secrets.get_secret_value(SecretId=secret_id, VersionStage=stage)
+    except ClientError:
+        if stage == "AWSCURRENT":
+            raise
+        return None  # no previous version
+    try:
+        data = json.loads(value.get("SecretString", ""))
+        if generation is not None and str(data.get(GENERATION_FIELD)) != generation:
+            return None
+        pem = data[PRIVATE_KEY_FIELD].encode("ascii")
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
