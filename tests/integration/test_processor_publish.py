@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ipadrop import layout
+from ipadrop.adapters.s3store import S3BuildStore
 from ipadrop.devkit.sample_ipa import build_ipa_bytes
 from ipadrop.errors import IpaRejected
 from ipadrop.ipa import inspect_ipa
@@ -445,3 +446,34 @@ def test_revoking_a_build_removes_its_files_and_moves_latest(s3: Any, bucket: st
     assert [e["revoked_at"] for e in index["builds"]] == ["2026-03-02T00:00:00Z", None]
     assert store.revoke_build(BUNDLE, "20260101T000000Z-0000000000", revoked_at="x") is None
     assert store.get_build("../etc", newer) is None
+
+
+class _RuntimeWithoutConditionalDelete:
+    """An S3 client whose botocore predates ``DeleteObject(IfMatch=...)``."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def delete_object(self, **kwargs: Any) -> Any:
+        if "IfMatch" in kwargs:
+            from botocore.exceptions import ParamValidationError
+
+            raise ParamValidationError(report='Unknown parameter in input: "IfMatch"')
+        return self._client.delete_object(**kwargs)
+
+
+def test_an_older_runtime_botocore_still_deletes_only_the_published_upload(
+    s3: Any, bucket: str
+) -> None:
+    store = S3BuildStore(_RuntimeWithoutConditionalDelete(s3), bucket)
+    s3.put_object(Bucket=bucket, Key="uploads/a.ipa", Body=b"first")
+    published = s3.head_object(Bucket=bucket, Key="uploads/a.ipa")["ETag"].strip('"')
+    s3.put_object(Bucket=bucket, Key="uploads/a.ipa", Body=b"second, uploaded since")
+    store.delete_upload("uploads/a.ipa", etag=published)
+    assert object_exists(s3, bucket, "uploads/a.ipa")  # the newer upload is kept
+    current = s3.head_object(Bucket=bucket, Key="uploads/a.ipa")["ETag"]
+    store.delete_upload("uploads/a.ipa", etag=current)
+    assert not object_exists(s3, bucket, "uploads/a.ipa")

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from ipadrop import indexes, layout
 from ipadrop.model import BuildRecord
@@ -321,12 +321,23 @@ class S3BuildStore:
             raise ValueError(f"not an upload key: {upload_key!r}")
         try:
             if etag:
-                self.client.delete_object(Bucket=self.bucket, Key=upload_key, IfMatch=etag)
+                self._delete_if_match(upload_key, etag)
             else:
                 self.client.delete_object(Bucket=self.bucket, Key=upload_key)
         except ClientError as error:
             if not (_is_missing(error) or _is_conflict(error)):
                 raise
+
+    def _delete_if_match(self, key: str, etag: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+        except ParamValidationError:
+            # boto3 comes from the Lambda runtime; one whose botocore predates
+            # conditional deletes refuses the parameter. Check, then delete:
+            # the window between the two calls is the price of that runtime.
+            current = self.head_object(key)
+            if current is not None and current.etag == etag.strip('"'):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def delete_build(self, bundle_id: str, build_id: str) -> None:
         """Remove a build folder (retention). ``build.json`` goes first so the
