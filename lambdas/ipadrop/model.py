@@ -45,11 +45,17 @@ class AppFacts:
     profile: ProfileInfo | None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``inspect --json`` object (keys exactly as DESIGN.md names them)."""
+        """The ``inspect --json`` object (keys exactly as DESIGN.md names them).
+
+        ``profile`` holds exactly DESIGN's seven keys; the signing certificates'
+        expiries (issue 2 asks for them, DESIGN does not list them) travel as
+        the extra top-level ``certificates_expire_at`` list.
+        """
         data = asdict(self)
-        if self.profile is not None:
-            data["profile"].pop("certificates_expire_at", None)
-            data["profile"]["certificates_expire_at"] = list(self.profile.certificates_expire_at)
+        certificates: list[str] = []
+        if data["profile"] is not None:
+            certificates = list(data["profile"].pop("certificates_expire_at"))
+        data["certificates_expire_at"] = certificates
         return data
 
     @classmethod
@@ -65,8 +71,21 @@ class AppFacts:
             device_family=list(data.get("device_family") or []),
             size_bytes=int(data.get("size_bytes") or 0),
             icon=IconInfo(**icon) if icon else None,
-            profile=ProfileInfo(**profile) if profile else None,
+            profile=_profile_from_json(profile, data.get("certificates_expire_at")),
         )
+
+
+def _profile_from_json(
+    profile: dict[str, Any] | None, certificates: list[str] | None
+) -> ProfileInfo | None:
+    if not profile:
+        return None
+    fields = dict(profile)
+    # Older build.json files kept the certificates inside the profile.
+    fields["certificates_expire_at"] = list(
+        certificates if certificates is not None else fields.get("certificates_expire_at", [])
+    )
+    return ProfileInfo(**fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,7 @@ def test_build_record_round_trips_through_json() -> None:
             expires_at="2027-01-01T00:00:00Z",
             distribution="ad-hoc",
             device_count=3,
+            certificates_expire_at=["2027-06-01T00:00:00Z"],
         ),
     )
     record = BuildRecord(
@@ -127,6 +128,22 @@ def test_build_record_round_trips_through_json() -> None:
     data = record.to_json()
     assert data["version"] == "1.2"
     assert data["profile"]["distribution"] == "ad-hoc"
+    # DESIGN's inspect contract: exactly these profile keys; certificates beside it.
+    assert set(data["profile"]) == {
+        "name",
+        "uuid",
+        "team_id",
+        "team_name",
+        "expires_at",
+        "distribution",
+        "device_count",
+    }
+    assert data["certificates_expire_at"] == ["2027-06-01T00:00:00Z"]
+    legacy = {**data, "profile": {**data["profile"], "certificates_expire_at": ["x"]}}
+    del legacy["certificates_expire_at"]
+    legacy_profile = BuildRecord.from_json(legacy).facts.profile
+    assert legacy_profile is not None
+    assert legacy_profile.certificates_expire_at == ["x"]
     assert BuildRecord.from_json(data) == record
 
 
