@@ -204,6 +204,17 @@ def test_outage_is_a_500_sentence_not_a_traceback(make_stack: Any) -> None:
     assert error_of(response)["error"] == "internal_error"
 
 
+def test_outage_on_a_tester_route_is_a_page_not_json(make_stack: Any) -> None:
+    stack = make_stack(IPADROP_TOKEN_SECRET_ID="ipadrop/does-not-exist")
+    token = "AQACazFrBOl0awY69Bpyib57Fqam"
+    for path in (f"/i/{token}", f"/m/{token}/manifest.plist"):
+        response = stack.call("GET", path)
+        assert response["statusCode"] == 500
+        assert response["headers"]["Content-Type"].startswith("text/html")
+        assert "Something went wrong on our side" in response["body"]
+        assert "Traceback" not in response["body"]
+
+
 def test_distribution_url_from_ssm_parameter(make_stack: Any, moto_endpoint: str) -> None:
     ssm = boto_client("ssm", moto_endpoint)
     name = f"/ipadrop/{uuid.uuid4().hex[:8]}/distribution-url"

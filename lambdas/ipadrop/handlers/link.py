@@ -236,8 +236,13 @@ def _not_found(_: NotFoundError) -> Response[Any]:
 
 
 def _unexpected(error: Exception) -> Response[Any]:
-    # Logged with its traceback for operators; callers get one sentence.
+    # Logged with its traceback for operators; callers get one sentence
+    # (a page on the tester-facing routes, JSON on the admin API).
     logger.error("unhandled error", exc_info=error)
+    if app.current_event.path.startswith(("/i/", "/m/")):
+        from ipadrop.render.page import render_unavailable_page
+
+        return html_response(500, render_unavailable_page(contact=_contact()))
     return error_response(
         500, "internal_error", "Something went wrong on our side; please try again shortly."
     )

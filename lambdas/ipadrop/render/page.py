@@ -272,6 +272,17 @@ def render_not_found_page(*, contact: str | None = None) -> str:
     )
 
 
+def render_unavailable_page(*, contact: str | None = None) -> str:
+    """HTTP 500/503 on a public route: our fault, the link itself is fine."""
+    return _render(
+        "message.html.j2",
+        kind="unavailable",
+        app_title=None,
+        expired_at=None,
+        contact=_contact_view(contact),
+    )
+
+
 def render_forbidden_page(*, contact: str | None = None) -> str:
     """HTTP 403: the link was altered, cut short or signed with an unknown key."""
     return _render(
