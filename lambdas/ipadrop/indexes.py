@@ -67,8 +67,11 @@ def upsert_build(
     builds.sort(key=lambda entry: str(entry["build_id"]), reverse=True)
     dropped: list[str] = []
     if retain > 0 and len(builds) > retain:
-        dropped = [str(entry["build_id"]) for entry in builds[retain:]]
-        builds = builds[:retain]
+        # Never prune the build this publish is writing: a late event for an
+        # older upload would otherwise report "published" for a build it just
+        # deleted. It goes with the next publish, like any other old build.
+        dropped = [str(e["build_id"]) for e in builds[retain:] if e["build_id"] != record.build_id]
+        builds = [e for e in builds if e["build_id"] not in dropped]
     fallback = (app_index or {}).get("title")
     title = _title(record.bundle_id, builds, fallback)
     return _app_index(record.bundle_id, builds, title), dropped

@@ -247,7 +247,7 @@ def _record(build_id: str, *, title: str = "App", revoked_at: str | None = None)
     )
 
 
-B1, B2, B3 = (f"2026050{n}T000000Z-aaaaaaaaa{n}" for n in (1, 2, 3))
+B1, B2, B3, B4 = (f"2026050{n}T000000Z-aaaaaaaaa{n}" for n in (1, 2, 3, 4))
 
 
 def test_app_index_is_newest_first_and_titled_by_the_newest_build() -> None:
@@ -281,6 +281,18 @@ def test_retention_and_revocation_rules() -> None:
     assert (summary["latest_build_id"], summary["build_count"]) == (B2, 2)
     assert summary["updated_at"] == "2026-05-03T00:00:00Z"
     assert indexes.remove_builds(rerun, "com.example.app", [B2, B3])["builds"] == []
+
+
+def test_a_late_event_for_an_older_upload_is_not_pruned_by_its_own_publish() -> None:
+    index: dict[str, Any] | None = None
+    for build_id in (B2, B3):
+        index, _ = indexes.upsert_build(index, _record(build_id), retain=2)
+    late, dropped = indexes.upsert_build(index, _record(B1), retain=2)
+    assert dropped == []
+    assert [e["build_id"] for e in late["builds"]] == [B3, B2, B1]
+    newer, dropped = indexes.upsert_build(late, _record(B4), retain=2)
+    assert dropped == [B2, B1]
+    assert [e["build_id"] for e in newer["builds"]] == [B4, B3]
 
 
 def test_apps_index_sorts_by_last_update() -> None:
