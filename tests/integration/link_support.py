@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ipadrop import layout
+from ipadrop import indexes, layout
 from ipadrop.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
 
 ACCOUNT_ID = "123456789012"
@@ -180,46 +180,13 @@ def seed_build(s3: Any, bucket: str, record: BuildRecord) -> None:
         "application/json",
     )
 
+    # The indexes as the processor writes them (same pure functions).
     app_key = layout.app_index_key(bundle_id)
-    app_index = _get_json(s3, bucket, app_key) or {
-        "schema": 1,
-        "bundle_id": bundle_id,
-        "title": record.facts.title,
-        "builds": [],
-    }
-    entries = [e for e in app_index["builds"] if e["build_id"] != build_id]
-    entries.append(
-        {
-            "build_id": build_id,
-            "version": record.facts.version,
-            "build": record.facts.build,
-            "title": record.facts.title,
-            "uploaded_at": record.uploaded_at,
-            "published_at": record.published_at,
-            "size_bytes": record.facts.size_bytes,
-            "distribution": "enterprise",
-            "revoked_at": record.revoked_at,
-        }
-    )
-    entries.sort(key=lambda e: e["build_id"], reverse=True)
-    app_index["builds"] = entries
+    app_index, _ = indexes.upsert_build(_get_json(s3, bucket, app_key), record)
     put(app_key, json.dumps(app_index).encode(), "application/json")
-
-    apps_index = _get_json(s3, bucket, layout.APPS_INDEX_KEY) or {"schema": 1, "apps": []}
-    newest = next(e for e in entries if e["revoked_at"] is None)
-    apps = [a for a in apps_index["apps"] if a["bundle_id"] != bundle_id]
-    apps.append(
-        {
-            "bundle_id": bundle_id,
-            "title": record.facts.title,
-            "latest_build_id": newest["build_id"],
-            "latest_version": newest["version"],
-            "latest_build": newest["build"],
-            "updated_at": newest["published_at"],
-            "build_count": len(entries),
-        }
+    apps_index = indexes.upsert_app(
+        _get_json(s3, bucket, layout.APPS_INDEX_KEY), indexes.app_summary(app_index)
     )
-    apps_index["apps"] = sorted(apps, key=lambda a: a["updated_at"], reverse=True)
     put(layout.APPS_INDEX_KEY, json.dumps(apps_index).encode(), "application/json")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ipadrop.errors import IpaRejected
 from ipadrop.model import AppFacts
+from ipadrop.units import human_size
 
 EXIT_REJECTED = 2
 _FAMILY_NAMES = {"iphone": "iPhone", "ipad": "iPad"}
@@ -72,15 +73,6 @@ def _fail(message: str) -> int:
     return EXIT_REJECTED
 
 
-def _size(size_bytes: int) -> str:
-    value = float(size_bytes)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{size_bytes} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size_bytes} bytes"
-
-
 def summary(facts: AppFacts) -> str:
     """A few aligned lines a person can scan."""
     version = facts.version or "?"
@@ -89,7 +81,7 @@ def summary(facts: AppFacts) -> str:
         ("bundle id", facts.bundle_id),
         ("minimum iOS", facts.minimum_os_version or "not set"),
         ("devices", ", ".join(_FAMILY_NAMES[f] for f in facts.device_family) or "none"),
-        ("size", _size(facts.size_bytes)),
+        ("size", human_size(facts.size_bytes)),
         (
             "icon",
             f"{facts.icon.width}x{facts.icon.height} {facts.icon.source}"

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ipadrop.layout import UPLOADS_PREFIX, is_valid_build_id, is_valid_bundle_id, result_key
+from ipadrop.units import human_size
 
 DEFAULT_STATE_DIR = Path(".ipadrop-local")
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -463,7 +464,7 @@ def builds_table(bundle_id: str, builds: list[dict[str, Any]]) -> Any:
         table.add_row(
             _escape(build.get("build_id")),
             _escape(_version_text(build.get("version"), build.get("build"))),
-            _escape(_human_size(build.get("size_bytes"))),
+            _escape(_size_text(build.get("size_bytes"))),
             _escape(build.get("distribution") or ""),
             "[red]revoked[/]" if build.get("revoked_at") else "[green]live[/]",
         )
@@ -476,15 +477,8 @@ def _short_time(iso: Any) -> str:
     return text[:16].replace("T", " ") if len(text) >= 16 else text
 
 
-def _human_size(size: Any) -> str:
-    if not isinstance(size, int):
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+def _size_text(size: Any) -> str:
+    return human_size(size) if isinstance(size, int) else ""
 
 
 def qr_text(url: str) -> str:

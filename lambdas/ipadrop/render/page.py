@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from ipadrop.model import AppFacts
 from ipadrop.render.urls import itms_services_url
+from ipadrop.units import human_size
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -110,18 +111,6 @@ def format_utc(value: str | None) -> str:
         return value or ""
     utc = parsed.astimezone(UTC)
     return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
-
-
-def human_size(size_bytes: int) -> str:
-    """Decimal units, as iOS shows storage: 42.7 KB, 1.3 MB."""
-    if size_bytes < 1000:
-        return f"{size_bytes} bytes" if size_bytes != 1 else "1 byte"
-    value = float(size_bytes)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 999.95 or unit == "TB":
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    raise AssertionError("unreachable")
 
 
 def version_label(facts: AppFacts) -> str:
