@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ipadrop import tokens
-from ipadrop.cfsign import SignatureRejected, verify_signed_url
 from ipadrop.handlers import link
+from ipadrop.links import tokens
+from ipadrop.links.cloudfront import SignatureRejected, verify_signed_url
 from tests.hardening.support import cloudfront_keys, link_stack
 from tests.integration.link_support import (
     BUILD_1,

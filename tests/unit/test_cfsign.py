@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ipadrop.cfsign import (
+from ipadrop.links.cloudfront import (
     SignatureRejected,
     canned_policy,
     generate_key_pair,

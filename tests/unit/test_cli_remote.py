@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ipadrop.cli import remote_cmd
-from ipadrop.cli.main import main
-from ipadrop.cli.remote_cmd import (
+from ipadrop_tools.cli import remote_cmd
+from ipadrop_tools.cli.main import main
+from ipadrop_tools.cli.remote_cmd import (
     CliError,
     apps_table,
     builds_table,

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from ipadrop import indexes, layout
-from ipadrop.devkit.sample_ipa import build_ipa_bytes
-from ipadrop.model import AppFacts, BuildRecord
-from ipadrop.publish import (
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.model import AppFacts, BuildRecord
+from ipadrop.publishing.publisher import (
     BuildUrls,
     IndexMutation,
     ObjectInfo,
@@ -21,7 +20,8 @@ from ipadrop.publish import (
     UploadEvent,
     is_upload_key,
 )
-from ipadrop.sources import BytesSource
+from ipadrop.reading.sources import BytesSource
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 
 
 class MemoryStore:
@@ -37,14 +37,14 @@ class MemoryStore:
 
     # read side
     def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None:
-        doc = self.documents.get(layout.build_file_key(bundle_id, build_id, "build.json"))
+        doc = self.documents.get(bucket_keys.build_file_key(bundle_id, build_id, "build.json"))
         return BuildRecord.from_json(doc) if doc else None
 
     def get_app_index(self, bundle_id: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.documents.get(layout.app_index_key(bundle_id)))
+        return copy.deepcopy(self.documents.get(bucket_keys.app_index_key(bundle_id)))
 
     def get_apps_index(self) -> dict[str, Any]:
-        return self.documents.get(layout.APPS_INDEX_KEY) or indexes.empty_apps_index()
+        return self.documents.get(bucket_keys.APPS_INDEX_KEY) or indexes.empty_apps_index()
 
     def latest_build_id(self, bundle_id: str) -> str | None:
         entry = indexes.latest_entry(self.get_app_index(bundle_id))
@@ -64,16 +64,16 @@ class MemoryStore:
     def copy_upload(
         self, upload_key: str, *, bundle_id: str, build_id: str, size: int, etag: str
     ) -> None:
-        key = layout.build_file_key(bundle_id, build_id, layout.IPA_NAME)
+        key = bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.IPA_NAME)
         self.objects[key] = self.objects[upload_key]
         self.writes.append("app.ipa")
 
     def put_build_file(self, bundle_id: str, build_id: str, name: str, body: bytes) -> None:
-        self.objects[layout.build_file_key(bundle_id, build_id, name)] = body
+        self.objects[bucket_keys.build_file_key(bundle_id, build_id, name)] = body
         self.writes.append(name)
 
     def create_build_record(self, record: BuildRecord) -> BuildRecord:
-        key = layout.build_file_key(record.bundle_id, record.build_id, "build.json")
+        key = bucket_keys.build_file_key(record.bundle_id, record.build_id, "build.json")
         self.documents.setdefault(key, record.to_json())
         self.writes.append("build.json")
         return BuildRecord.from_json(self.documents[key])
@@ -87,16 +87,16 @@ class MemoryStore:
         return updated
 
     def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> dict[str, Any] | None:
-        return self._update(layout.app_index_key(bundle_id), mutate, "app index")
+        return self._update(bucket_keys.app_index_key(bundle_id), mutate, "app index")
 
     def update_apps_index(self, mutate: IndexMutation) -> dict[str, Any] | None:
-        return self._update(layout.APPS_INDEX_KEY, mutate, "apps index")
+        return self._update(bucket_keys.APPS_INDEX_KEY, mutate, "apps index")
 
     def get_result(self, upload_key: str) -> dict[str, Any] | None:
-        return self.documents.get(layout.result_key(upload_key))
+        return self.documents.get(bucket_keys.result_key(upload_key))
 
     def put_result(self, upload_key: str, result: dict[str, Any]) -> None:
-        self.documents[layout.result_key(upload_key)] = result
+        self.documents[bucket_keys.result_key(upload_key)] = result
         self.writes.append("result")
 
     def delete_upload(self, upload_key: str, *, etag: str | None) -> None:
@@ -104,7 +104,7 @@ class MemoryStore:
         self.writes.append("delete upload")
 
     def delete_build(self, bundle_id: str, build_id: str) -> None:
-        prefix = layout.build_prefix(bundle_id, build_id)
+        prefix = bucket_keys.build_prefix(bundle_id, build_id)
         for key in [k for k in (*self.objects, *self.documents) if k.startswith(prefix)]:
             self.objects.pop(key, None)
             self.documents.pop(key, None)
@@ -187,7 +187,7 @@ def test_the_same_event_maps_to_the_same_build_and_a_new_upload_to_a_new_one() -
     first = _event("uploads/a.ipa", body, sequencer="0055AED6DCD90281E5")
     assert first.build_id == _event("uploads/a.ipa", body, sequencer="0055AED6DCD90281E5").build_id
     assert first.build_id != _event("uploads/a.ipa", body, sequencer="0055AED6DCD90281E6").build_id
-    assert layout.is_valid_build_id(first.build_id)
+    assert bucket_keys.is_valid_build_id(first.build_id)
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from ipadrop.linkservice import (
+from ipadrop.links.service import (
     ApiError,
     Forbidden,
     LinkConfig,
@@ -108,7 +108,7 @@ def build_service(
 
 
 def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
-    from ipadrop.cfsign import sign_url
+    from ipadrop.links.cloudfront import sign_url
 
     if settings.cloudfront_key_secret_id is None or settings.cloudfront_key_pair_id is None:
         raise RuntimeError(

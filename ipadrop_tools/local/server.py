@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ipadrop.layout import BUILDS_PREFIX
-from ipadrop.local.events import (
+from ipadrop.domain.bucket_keys import BUILDS_PREFIX
+from ipadrop_tools.local.events import (
     HttpResponse,
     LocalLambdaContext,
     http_api_event,
@@ -29,7 +29,7 @@ from ipadrop.local.events import (
     response_from_lambda,
 )
 
-log = logging.getLogger("ipadrop.local")
+log = logging.getLogger("ipadrop_tools.local")
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 SignatureCheck = Callable[[str, int], None]  # (url, now) -> None, raises with a reason
@@ -210,7 +210,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         ctx = self.context
         host = self.headers.get("Host") or urlsplit(str(ctx.config["distribution_url"])).netloc
         url = f"http://{host}{path}" + (f"?{query}" if query else "")
-        from ipadrop.cfsign import SignatureRejected
+        from ipadrop.links.cloudfront import SignatureRejected
 
         try:
             ctx.check_signature(url, int(time.time()))

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from ipadrop.local.events import LocalLambdaContext
+from ipadrop_tools.local.events import LocalLambdaContext
 
-log = logging.getLogger("ipadrop.local")
+log = logging.getLogger("ipadrop_tools.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

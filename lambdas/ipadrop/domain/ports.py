@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ipadrop.model import BuildRecord
+from ipadrop.domain.model import BuildRecord
 
 
 class BuildStore(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ipadrop.model import BuildRecord
+from ipadrop.domain.model import BuildRecord
 
 SCHEMA = 1
 

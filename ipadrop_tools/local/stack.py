@@ -19,20 +19,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ipadrop.layout import UPLOADS_PREFIX
-from ipadrop.local.backend import LOCAL_CREDENTIALS, Backend, provision, start_backend
-from ipadrop.local.events import LOCAL_API_ID, LOCAL_REGION
-from ipadrop.local.poller import QueuePoller
-from ipadrop.local.server import (
+from ipadrop.domain.bucket_keys import UPLOADS_PREFIX
+from ipadrop_tools.local.backend import LOCAL_CREDENTIALS, Backend, provision, start_backend
+from ipadrop_tools.local.events import LOCAL_API_ID, LOCAL_REGION
+from ipadrop_tools.local.poller import QueuePoller
+from ipadrop_tools.local.server import (
     SECURITY_HEADERS,
     LocalHttpServer,
     ServerContext,
     attach_context,
     make_server,
 )
-from ipadrop.local.state import LocalState, load_or_create_state, remove_runtime, write_runtime
+from ipadrop_tools.local.state import (
+    LocalState,
+    load_or_create_state,
+    remove_runtime,
+    write_runtime,
+)
 
-log = logging.getLogger("ipadrop.local")
+log = logging.getLogger("ipadrop_tools.local")
 
 PROCESSOR_HANDLER = "ipadrop.handlers.processor"
 LINK_HANDLER = "ipadrop.handlers.link"
@@ -104,7 +109,7 @@ class LocalStack:
 
         processor = _load_handler(PROCESSOR_HANDLER)
         link = _load_handler(LINK_HANDLER)
-        from ipadrop.cfsign import verify_signed_url
+        from ipadrop.links.cloudfront import verify_signed_url
         from ipadrop.render.page import content_security_policy
 
         public_keys = {state.cloudfront_key_pair_id: state.public_key_pem}

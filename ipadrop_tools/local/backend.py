@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ipadrop.layout import UPLOADS_PREFIX
-from ipadrop.local.events import LOCAL_REGION
-from ipadrop.local.state import LocalState
+from ipadrop.domain.bucket_keys import UPLOADS_PREFIX
+from ipadrop_tools.local.events import LOCAL_REGION
+from ipadrop_tools.local.state import LocalState
 
 # moto answers any credentials; these keep boto3 from looking for real ones.
 LOCAL_CREDENTIALS = {

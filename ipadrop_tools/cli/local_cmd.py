@@ -1,4 +1,4 @@
-"""`ipadrop local`: the whole system on this machine (see ``ipadrop.local.stack``)."""
+"""`ipadrop local`: the whole system on this machine (see ``ipadrop_tools.local.stack``)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
-    local_log = logging.getLogger("ipadrop.local")
+    local_log = logging.getLogger("ipadrop_tools.local")
     local_log.addHandler(handler)
     local_log.setLevel(logging.INFO)
     local_log.propagate = False
@@ -77,9 +77,9 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ipadrop.local.backend import BackendError
-    from ipadrop.local.stack import LocalStack, LocalStackError, LocalStackOptions
-    from ipadrop.local.state import StateError
+    from ipadrop_tools.local.backend import BackendError
+    from ipadrop_tools.local.stack import LocalStack, LocalStackError, LocalStackOptions
+    from ipadrop_tools.local.state import StateError
 
     _configure_logging(args.verbose)
     started = time.monotonic()
@@ -138,14 +138,14 @@ def _print_banner(stack: Any, elapsed: float) -> None:
 
 def _publish_sample(stack: Any, state_dir: Path) -> int:
     """Generate the sample IPA, drop it in the bucket, wait for it, mint a link."""
-    from ipadrop.cli.remote_cmd import (
+    from ipadrop_tools.cli.remote_cmd import (
         CliError,
         local_target,
         mint_link,
         upload_and_wait,
         upload_key_for,
     )
-    from ipadrop.devkit.sample_ipa import build_ipa
+    from ipadrop_tools.devkit.sample_ipa import build_ipa
 
     sample = state_dir / SAMPLE_UPLOAD_NAME
     build_ipa(sample, bundle_id=SAMPLE_BUNDLE_ID, title=SAMPLE_TITLE, version="1.0", build="1")

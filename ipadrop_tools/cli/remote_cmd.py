@@ -25,8 +25,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ipadrop.layout import UPLOADS_PREFIX, is_valid_build_id, is_valid_bundle_id, result_key
-from ipadrop.units import human_size
+from ipadrop.domain.bucket_keys import (
+    UPLOADS_PREFIX,
+    is_valid_build_id,
+    is_valid_bundle_id,
+    result_key,
+)
+from ipadrop.text import human_size
 
 DEFAULT_STATE_DIR = Path(".ipadrop-local")
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -229,7 +234,7 @@ def sigv4_signer(
 def resolve_target(args: argparse.Namespace) -> Target:
     import os
 
-    from ipadrop.local.state import read_runtime
+    from ipadrop_tools.local.state import read_runtime
 
     if args.endpoint and args.stack:
         raise CliError("use either --endpoint or --stack, not both.", status=2)

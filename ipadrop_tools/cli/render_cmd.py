@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ipadrop import layout
-from ipadrop.cli.inspect_cmd import terminal_safe
-from ipadrop.errors import IpaRejected
+from ipadrop.domain import bucket_keys
+from ipadrop.reading.errors import IpaRejected
+from ipadrop_tools.cli.inspect_cmd import terminal_safe
 
 EXIT_REFUSED = 2
 
@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         print("warning: " + terminal_safe(warning), file=sys.stderr)
     if not args.copy_ipa:
         print(
-            f"Next: copy {args.file} to {Path(args.out) / layout.IPA_NAME} and upload the folder."
+            f"Next: copy {args.file} to {Path(args.out) / bucket_keys.IPA_NAME} "
+            "and upload the folder."
         )
     return 0
 
@@ -102,13 +103,13 @@ def render_folder(
     now: datetime | None = None,
 ) -> RenderResult:
     """Render every artefact for ``ipa_path`` into ``out_dir``."""
-    from ipadrop.buildid import make_build_id
-    from ipadrop.ipa import inspect_ipa
-    from ipadrop.model import BuildRecord
+    from ipadrop.domain.build_ids import make_build_id
+    from ipadrop.domain.model import BuildRecord
+    from ipadrop.reading.inspector import inspect_ipa
+    from ipadrop.reading.sources import LocalFileSource
     from ipadrop.render.manifest import DEFAULT_CHUNK_SIZE, build_manifest, hash_chunks
     from ipadrop.render.page import InstallPageContext, install_blocker, render_install_page
     from ipadrop.render.urls import InvalidBaseUrl, join_base_url, normalize_base_url
-    from ipadrop.sources import LocalFileSource
 
     try:
         base = normalize_base_url(base_url)
@@ -141,11 +142,11 @@ def render_folder(
         upload_marker=f"{stat.st_size}:{sha256}",
     )
     icon_png = inspection.icon_png
-    manifest_url = join_base_url(base, layout.MANIFEST_NAME)
+    manifest_url = join_base_url(base, bucket_keys.MANIFEST_NAME)
     manifest = build_manifest(
         facts=facts,
-        ipa_url=join_base_url(base, layout.IPA_NAME),
-        icon_url=join_base_url(base, layout.ICON_NAME) if icon_png else None,
+        ipa_url=join_base_url(base, bucket_keys.IPA_NAME),
+        icon_url=join_base_url(base, bucket_keys.ICON_NAME) if icon_png else None,
         sha256=sha256 if integrity else None,
         sha256_chunk_size=DEFAULT_CHUNK_SIZE if integrity else None,
         chunk_hashes=chunk_hashes if integrity else None,
@@ -155,7 +156,7 @@ def render_folder(
         build_id=build_id,
         uploaded_at=_iso(uploaded),
         manifest_url=manifest_url,
-        page_url=join_base_url(base, layout.PAGE_NAME),
+        page_url=join_base_url(base, bucket_keys.PAGE_NAME),
         link_expires_at=None,
         icon_png=icon_png,
         contact=contact,
@@ -174,14 +175,14 @@ def render_folder(
     )
 
     outputs: dict[str, bytes] = {
-        layout.MANIFEST_NAME: manifest,
-        layout.PAGE_NAME: page.encode("utf-8"),
-        layout.BUILD_JSON_NAME: (
+        bucket_keys.MANIFEST_NAME: manifest,
+        bucket_keys.PAGE_NAME: page.encode("utf-8"),
+        bucket_keys.BUILD_JSON_NAME: (
             json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n"
         ).encode("utf-8"),
     }
     if icon_png:
-        outputs[layout.ICON_NAME] = icon_png
+        outputs[bucket_keys.ICON_NAME] = icon_png
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
@@ -190,7 +191,7 @@ def render_folder(
             target.write_bytes(data)
             written.append(target)
         if copy_ipa:
-            target = out_dir / layout.IPA_NAME
+            target = out_dir / bucket_keys.IPA_NAME
             shutil.copyfile(ipa_path, target)
             written.append(target)
     except OSError as exc:

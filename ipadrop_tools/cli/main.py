@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# subcommand -> module in ipadrop.cli exposing `register(subparsers)`; the
+# subcommand -> module in ipadrop_tools.cli exposing `register(subparsers)`; the
 # module's parser sets `func(args) -> int` via set_defaults.
 _COMMAND_MODULES = {
     "inspect": "inspect_cmd",
@@ -35,9 +35,9 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     )
     for name in modules:
         try:
-            module = importlib.import_module(f"ipadrop.cli.{name}")
+            module = importlib.import_module(f"ipadrop_tools.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"ipadrop.cli.{name}":
+            if exc.name != f"ipadrop_tools.cli.{name}":
                 raise
             continue
         module.register(subparsers)

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ipadrop import indexes, layout
-from ipadrop.buildid import make_build_id
-from ipadrop.errors import IpaRejected
-from ipadrop.model import AppFacts, BuildRecord, Inspection
-from ipadrop.store import BuildStore
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.build_ids import make_build_id
+from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
+from ipadrop.domain.ports import BuildStore
+from ipadrop.reading.errors import IpaRejected
 
 if TYPE_CHECKING:
-    from ipadrop.sources import RangeSource
+    from ipadrop.reading.sources import RangeSource
 
 
 RESULT_SCHEMA = 1
@@ -121,9 +121,9 @@ class UploadEvent:
 def is_upload_key(key: str) -> bool:
     """Keys the processor acts on: under ``uploads/`` and ending ``.ipa`` (any case)."""
     return (
-        key.startswith(layout.UPLOADS_PREFIX)
+        key.startswith(bucket_keys.UPLOADS_PREFIX)
         and key.lower().endswith(".ipa")
-        and len(key) > len(layout.UPLOADS_PREFIX) + len(".ipa")
+        and len(key) > len(bucket_keys.UPLOADS_PREFIX) + len(".ipa")
     )
 
 
@@ -144,13 +144,13 @@ class BuildUrls:
 
         def url(name: str) -> str:
             # Keys come from validated ids only, so they need no escaping.
-            return base + layout.build_file_key(bundle_id, build_id, name)
+            return base + bucket_keys.build_file_key(bundle_id, build_id, name)
 
         return cls(
-            page_url=url(layout.PAGE_NAME),
-            manifest_url=url(layout.MANIFEST_NAME),
-            ipa_url=url(layout.IPA_NAME),
-            icon_url=url(layout.ICON_NAME) if has_icon else None,
+            page_url=url(bucket_keys.PAGE_NAME),
+            manifest_url=url(bucket_keys.MANIFEST_NAME),
+            ipa_url=url(bucket_keys.IPA_NAME),
+            icon_url=url(bucket_keys.ICON_NAME) if has_icon else None,
         )
 
 
@@ -202,7 +202,7 @@ def default_renderers() -> Renderers:
 
 
 def _inspect_with_reader(source: RangeSource) -> Inspection:
-    from ipadrop.ipa import inspect_ipa
+    from ipadrop.reading.inspector import inspect_ipa
 
     return inspect_ipa(source)
 
@@ -277,7 +277,7 @@ class Publisher:
 
         try:
             inspection = self.inspect(self.open_source(key, info.size))
-            if not layout.is_valid_bundle_id(inspection.facts.bundle_id):
+            if not bucket_keys.is_valid_bundle_id(inspection.facts.bundle_id):
                 raise IpaRejected(
                     "bad_bundle_id",
                     f"the bundle identifier {inspection.facts.bundle_id!r} is not valid",
@@ -338,13 +338,15 @@ class Publisher:
             event.key, bundle_id=bundle_id, build_id=build_id, size=info.size, etag=info.etag
         )
         if inspection.icon_png is not None:
-            self.store.put_build_file(bundle_id, build_id, layout.ICON_NAME, inspection.icon_png)
+            self.store.put_build_file(
+                bundle_id, build_id, bucket_keys.ICON_NAME, inspection.icon_png
+            )
         manifest = self.renderers.manifest(
             facts=record.facts, ipa_url=urls.ipa_url, icon_url=urls.icon_url
         )
-        self.store.put_build_file(bundle_id, build_id, layout.MANIFEST_NAME, manifest)
+        self.store.put_build_file(bundle_id, build_id, bucket_keys.MANIFEST_NAME, manifest)
         page = self.renderers.page(record=record, urls=urls, icon_png=inspection.icon_png, now=now)
-        self.store.put_build_file(bundle_id, build_id, layout.PAGE_NAME, page.encode("utf-8"))
+        self.store.put_build_file(bundle_id, build_id, bucket_keys.PAGE_NAME, page.encode("utf-8"))
         stored = self.store.create_build_record(record)
         # A concurrent duplicate may have won the race to write build.json.
         return stored, stored == record

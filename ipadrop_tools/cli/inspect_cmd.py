@@ -13,9 +13,9 @@ import re
 import sys
 from typing import Any
 
-from ipadrop.errors import IpaRejected
-from ipadrop.model import AppFacts
-from ipadrop.units import human_size
+from ipadrop.domain.model import AppFacts
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.text import human_size
 
 EXIT_REJECTED = 2
 _FAMILY_NAMES = {"iphone": "iPhone", "ipad": "iPad"}
@@ -41,8 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ipadrop.ipa import inspect_ipa
-    from ipadrop.sources import LocalFileSource
+    from ipadrop.reading.inspector import inspect_ipa
+    from ipadrop.reading.sources import LocalFileSource
 
     path: str = args.file
     try:

@@ -14,8 +14,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from ipadrop.model import Distribution, ProfileInfo
-from ipadrop.plists import PlistError, load_plist_dict
+from ipadrop.domain.model import Distribution, ProfileInfo
+from ipadrop.reading.plists import PlistError, load_plist_dict
 
 DEFAULT_MAX_PROFILE_BYTES = 2 * 1024 * 1024
 

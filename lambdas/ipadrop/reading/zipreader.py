@@ -18,8 +18,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from ipadrop.errors import IpaRejected
-from ipadrop.sources import RangeSource
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.sources import RangeSource
 
 _EOCD = struct.Struct("<IHHHHIIH")
 _EOCD_SIG = 0x06054B50

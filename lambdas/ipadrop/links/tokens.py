@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ipadrop.layout import is_valid_build_id, is_valid_bundle_id
+from ipadrop.domain.bucket_keys import is_valid_build_id, is_valid_bundle_id
 
 TOKEN_VERSION = 1
 TAG_LENGTH = 16  # 128 bits of HMAC-SHA256

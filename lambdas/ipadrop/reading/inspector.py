@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ipadrop import layout
-from ipadrop.errors import IpaRejected
-from ipadrop.model import AppFacts, DeviceFamily, IconInfo, Inspection, ProfileInfo
-from ipadrop.plists import PlistError, load_plist_dict
-from ipadrop.png import HEADER_BYTES, PngError, read_header, to_standard_png
-from ipadrop.provision import DEFAULT_MAX_PROFILE_BYTES, ProfileError, parse_profile
-from ipadrop.sources import RangeSource
-from ipadrop.zipreader import ZipArchive, ZipEntry
+from ipadrop.domain import bucket_keys
+from ipadrop.domain.model import AppFacts, DeviceFamily, IconInfo, Inspection, ProfileInfo
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.plists import PlistError, load_plist_dict
+from ipadrop.reading.png import HEADER_BYTES, PngError, read_header, to_standard_png
+from ipadrop.reading.profiles import DEFAULT_MAX_PROFILE_BYTES, ProfileError, parse_profile
+from ipadrop.reading.sources import RangeSource
+from ipadrop.reading.zipreader import ZipArchive, ZipEntry
 
 MAX_INFO_PLIST_BYTES = 2 * 1024 * 1024
 MAX_ICON_BYTES = 2 * 1024 * 1024
@@ -31,7 +31,7 @@ MAX_TEXT_LENGTH = 256
 # The id becomes part of S3 keys and URLs, so the reader accepts exactly what
 # layout accepts (Apple's letters, digits, '-' and '.', no empty labels, and a
 # length that keeps keys within S3's limit): what `inspect` passes, publishes.
-MAX_BUNDLE_ID_LENGTH = layout.MAX_BUNDLE_ID_LENGTH
+MAX_BUNDLE_ID_LENGTH = bucket_keys.MAX_BUNDLE_ID_LENGTH
 
 _APP_DIR = re.compile(r"Payload/([^/]+\.app)(?:/|$)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -118,7 +118,7 @@ def validate_bundle_id(value: object) -> str:
             f"CFBundleIdentifier is {len(value)} characters long; "
             f"at most {MAX_BUNDLE_ID_LENGTH} are allowed.",
         )
-    if not layout.is_valid_bundle_id(value):
+    if not bucket_keys.is_valid_bundle_id(value):
         shown = _CONTROL.sub("?", value[:80])
         raise IpaRejected(
             "bad_bundle_id",

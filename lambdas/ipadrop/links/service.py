@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from ipadrop import layout, tokens
-from ipadrop.model import BuildRecord
+from ipadrop.domain import bucket_keys
+from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.ports import BuildStore
+from ipadrop.links import tokens
 from ipadrop.render.urls import itms_services_url
-from ipadrop.store import BuildStore
 
 LATEST = tokens.LATEST
 _CREATE_LINK_FIELDS = frozenset({"bundle_id", "build", "ttl_seconds"})
@@ -158,7 +159,7 @@ class LinkService:
         if build_ref is None:
             build_ref = LATEST
         if not isinstance(build_ref, str) or not (
-            build_ref == LATEST or layout.is_valid_build_id(build_ref)
+            build_ref == LATEST or bucket_keys.is_valid_build_id(build_ref)
         ):
             raise BadRequest(
                 'build must be a build id like "20261124T002616Z-1a2b3c4d5e" or "latest".',
@@ -185,10 +186,10 @@ class LinkService:
         base = self.config.distribution_url
         if self.config.public_mode:
             # Public mode: the processor's static artefacts are the link; nothing expires.
-            prefix = f"{base}/{layout.build_prefix(bundle_id, build_id)}"
-            manifest_url = prefix + layout.MANIFEST_NAME
+            prefix = f"{base}/{bucket_keys.build_prefix(bundle_id, build_id)}"
+            manifest_url = prefix + bucket_keys.MANIFEST_NAME
             return LinkResult(
-                install_url=prefix + layout.PAGE_NAME,
+                install_url=prefix + bucket_keys.PAGE_NAME,
                 manifest_url=manifest_url,
                 itms_services_url=itms_services_url(manifest_url),
                 expires_at=None,
@@ -307,7 +308,7 @@ class LinkService:
         icon_png = None
         if record.has_icon:
             icon_png = self.store.read_object(
-                layout.build_file_key(record.bundle_id, record.build_id, layout.ICON_NAME)
+                bucket_keys.build_file_key(record.bundle_id, record.build_id, bucket_keys.ICON_NAME)
             )
         return page.render_install_page(
             page.InstallPageContext(
@@ -334,13 +335,13 @@ class LinkService:
         base = self.config.distribution_url
 
         def asset_url(name: str) -> str:
-            key = layout.build_file_key(record.bundle_id, record.build_id, name)
+            key = bucket_keys.build_file_key(record.bundle_id, record.build_id, name)
             return sign(f"{base}/{key}", expires_at=asset_expiry)
 
         return build_manifest(
             facts=record.facts,
-            ipa_url=asset_url(layout.IPA_NAME),
-            icon_url=asset_url(layout.ICON_NAME) if record.has_icon else None,
+            ipa_url=asset_url(bucket_keys.IPA_NAME),
+            icon_url=asset_url(bucket_keys.ICON_NAME) if record.has_icon else None,
         )
 
     # ------------------------------------------------------------------ helpers
@@ -396,17 +397,17 @@ def manifest_url_for(distribution_url: str, token: str) -> str:
 def _require_bundle_id(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise BadRequest("bundle_id is required (like com.example.app).", code="invalid_bundle_id")
-    if not layout.is_valid_bundle_id(value):
+    if not bucket_keys.is_valid_bundle_id(value):
         raise BadRequest(
             "bundle_id may hold only letters, digits, '-' and '.' (like com.example.app), "
-            f"at most {layout.MAX_BUNDLE_ID_LENGTH} characters.",
+            f"at most {bucket_keys.MAX_BUNDLE_ID_LENGTH} characters.",
             code="invalid_bundle_id",
         )
     return value
 
 
 def _require_build_id(value: Any) -> str:
-    if not isinstance(value, str) or not layout.is_valid_build_id(value):
+    if not isinstance(value, str) or not bucket_keys.is_valid_build_id(value):
         raise BadRequest(
             'build id must look like "20261124T002616Z-1a2b3c4d5e".', code="invalid_build_id"
         )
