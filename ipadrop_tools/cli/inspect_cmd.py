@@ -1,6 +1,7 @@
 """``ipadrop inspect FILE [--json]``: the facts of an IPA.
 
-People get a short summary, machines (``--json``) the object DESIGN.md fixes.
+People get a short summary, machines (``--json``) the object the contract fixes
+(docs/ARCHITECTURE.md).
 A file that is not an installable IPA (or cannot be read) exits with status 2
 and a single ``error: ...`` line on stderr, never a traceback.
 """

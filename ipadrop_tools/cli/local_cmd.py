@@ -138,13 +138,9 @@ def _print_banner(stack: Any, elapsed: float) -> None:
 
 def _publish_sample(stack: Any, state_dir: Path) -> int:
     """Generate the sample IPA, drop it in the bucket, wait for it, mint a link."""
-    from ipadrop_tools.cli.remote_cmd import (
-        CliError,
-        local_target,
-        mint_link,
-        upload_and_wait,
-        upload_key_for,
-    )
+    from ipadrop_tools.cli.remote.commands import mint_link
+    from ipadrop_tools.cli.remote.target import CliError, local_target
+    from ipadrop_tools.cli.remote.upload import upload_and_wait, upload_key_for
     from ipadrop_tools.devkit.sample_ipa import build_ipa
 
     sample = state_dir / SAMPLE_UPLOAD_NAME

@@ -14,11 +14,11 @@ _COMMAND_MODULES = {
     "inspect": "inspect_cmd",
     "render": "render_cmd",
     "local": "local_cmd",
-    "upload": "remote_cmd",
-    "link": "remote_cmd",
-    "apps": "remote_cmd",
-    "builds": "remote_cmd",
-    "revoke": "remote_cmd",
+    "upload": "remote.commands",
+    "link": "remote.commands",
+    "apps": "remote.commands",
+    "builds": "remote.commands",
+    "revoke": "remote.commands",
 }
 
 

@@ -55,7 +55,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return _COMPILED[pattern]
 
 
-# The routes the stack's HTTP API defines (DESIGN.md, URLs and Admin API).
+# The routes the stack's HTTP API defines (docs/ARCHITECTURE.md, "Contracts").
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/i/{token}", admin=False),
     Route("GET", "/m/{token}/manifest.plist", admin=False),

@@ -210,7 +210,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         ctx = self.context
         host = self.headers.get("Host") or urlsplit(str(ctx.config["distribution_url"])).netloc
         url = f"http://{host}{path}" + (f"?{query}" if query else "")
-        from ipadrop.links.cloudfront import SignatureRejected
+        from ipadrop_tools.local.cloudfront_verify import SignatureRejected
 
         try:
             ctx.check_signature(url, int(time.time()))

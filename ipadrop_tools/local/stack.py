@@ -109,8 +109,8 @@ class LocalStack:
 
         processor = _load_handler(PROCESSOR_HANDLER)
         link = _load_handler(LINK_HANDLER)
-        from ipadrop.links.cloudfront import verify_signed_url
         from ipadrop.render.page import content_security_policy
+        from ipadrop_tools.local.cloudfront_verify import verify_signed_url
 
         public_keys = {state.cloudfront_key_pair_id: state.public_key_pem}
 

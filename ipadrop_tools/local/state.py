@@ -119,7 +119,7 @@ def load_or_create_state(directory: Path) -> LocalState:
         state = _new_state(directory)
     if not private_path.exists() or not public_path.exists():
         # RSA-2048: botocore's CloudFrontSigner writes RSA-SHA1 signatures only.
-        from ipadrop.links.cloudfront import generate_key_pair
+        from ipadrop.adapters.cloudfront_signing import generate_key_pair
 
         private_pem, public_pem = generate_key_pair()
         _write_private(private_path, private_pem)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.domain import bucket_keys
-from ipadrop.links.cloudfront import generate_key_pair
 from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes, sample_profile
 from tests.integration.link_support import Stack, open_stack
 from tests.integration.processor_support import list_keys, read_json

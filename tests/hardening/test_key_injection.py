@@ -176,7 +176,7 @@ def link_world(
     bucket_name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Any:
-    from ipadrop.links.cloudfront import generate_key_pair
+    from ipadrop.adapters.cloudfront_signing import generate_key_pair
     from tests.hardening.support import link_stack
 
     yield from link_stack(moto_endpoint, bucket_name, generate_key_pair(), monkeypatch)

@@ -15,11 +15,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.domain import bucket_keys
-from ipadrop.handlers import link
+from ipadrop.handlers import wiring
 from ipadrop.links import tokens
-from ipadrop.links.cloudfront import SignatureRejected, generate_key_pair, verify_signed_url
 from ipadrop.render.urls import ITMS_SERVICES_PREFIX
+from ipadrop_tools.local.cloudfront_verify import SignatureRejected, verify_signed_url
 from tests.integration.link_support import (
     BUILD_1,
     BUILD_2,
@@ -158,11 +159,11 @@ def test_unknown_key_is_forbidden(stack: Stack) -> None:
 
 def test_expired_link_is_gone_with_a_page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     start = time.time()
-    monkeypatch.setattr(link, "clock", lambda: start)  # minted at exactly `start`
+    monkeypatch.setattr(wiring, "clock", lambda: start)  # minted at exactly `start`
     minted = stack.mint(ttl=60)
-    monkeypatch.setattr(link, "clock", lambda: start + 59)
+    monkeypatch.setattr(wiring, "clock", lambda: start + 59)
     assert stack.call("GET", path_of(minted["install_url"]))["statusCode"] == 200
-    monkeypatch.setattr(link, "clock", lambda: start + 61)
+    monkeypatch.setattr(wiring, "clock", lambda: start + 61)
     page = stack.call("GET", path_of(minted["install_url"]))
     assert page["statusCode"] == 410
     assert page["headers"]["Content-Type"].startswith("text/html")

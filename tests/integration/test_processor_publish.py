@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from ipadrop.adapters.s3store import S3BuildStore
-from ipadrop.domain import bucket_keys
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.publishing.revoke import revoke_build
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.inspector import inspect_ipa
 from ipadrop.reading.sources import LocalFileSource
@@ -428,9 +429,9 @@ def test_revoking_a_build_removes_its_files_and_moves_latest(s3: Any, bucket: st
     assert older is not None
     assert newer is not None
     store = make_store(s3, bucket)
-    assert store.latest_build_id(BUNDLE) == newer
+    assert indexes.latest_build_id(store.get_app_index(BUNDLE)) == newer
 
-    revoked = store.revoke_build(BUNDLE, newer, revoked_at="2026-03-02T00:00:00Z")
+    revoked = revoke_build(store, BUNDLE, newer, revoked_at="2026-03-02T00:00:00Z")
 
     assert revoked is not None
     assert revoked.revoked_at == "2026-03-02T00:00:00Z"
@@ -440,13 +441,13 @@ def test_revoking_a_build_removes_its_files_and_moves_latest(s3: Any, bucket: st
     assert list_keys(s3, bucket, bucket_keys.build_prefix(BUNDLE, newer)) == [
         bucket_keys.build_file_key(BUNDLE, newer, bucket_keys.BUILD_JSON_NAME)
     ]
-    assert store.latest_build_id(BUNDLE) == older
+    assert indexes.latest_build_id(store.get_app_index(BUNDLE)) == older
     (app,) = store.get_apps_index()["apps"]
     assert (app["latest_build_id"], app["build_count"]) == (older, 2)
     index = store.get_app_index(BUNDLE)
     assert index is not None
     assert [e["revoked_at"] for e in index["builds"]] == ["2026-03-02T00:00:00Z", None]
-    assert store.revoke_build(BUNDLE, "20260101T000000Z-0000000000", revoked_at="x") is None
+    assert revoke_build(store, BUNDLE, "20260101T000000Z-0000000000", revoked_at="x") is None
     assert store.get_build("../etc", newer) is None
 
 

@@ -31,14 +31,13 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.publishing.publisher import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
+from ipadrop.domain.ports import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -67,13 +66,6 @@ _BUILD_FILE_HEADERS: dict[str, tuple[str, str]] = {
     bucket_keys.PAGE_NAME: ("text/html; charset=utf-8", CACHE_SHORT),
     bucket_keys.BUILD_JSON_NAME: (JSON_TYPE, CACHE_REVALIDATE),
 }
-# The artefacts a revocation removes (build.json stays, marked revoked).
-_SERVED_FILES = (
-    bucket_keys.IPA_NAME,
-    bucket_keys.ICON_NAME,
-    bucket_keys.MANIFEST_NAME,
-    bucket_keys.PAGE_NAME,
-)
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -106,7 +98,7 @@ def _dump(document: dict[str, Any]) -> bytes:
 
 
 class S3BuildStore:
-    """``store.BuildStore`` (read side) plus the write side ``publish.PublishStore`` names.
+    """``ports.PublishStore``: the read side plus everything the publisher writes.
 
     ``multipart_copy_threshold`` and ``copy_part_size`` exist so tests can
     exercise the multipart copy with small objects; production keeps the
@@ -140,7 +132,7 @@ class S3BuildStore:
         self._random = random.SystemRandom()
         self.conflicts = 0  # conditional writes lost to another writer (for metrics)
 
-    # -- read side (store.BuildStore) -------------------------------------------
+    # -- read side (ports.BuildStore) -------------------------------------------
 
     def read_object(self, key: str) -> bytes | None:
         try:
@@ -170,30 +162,10 @@ class S3BuildStore:
         document = self._get_json(bucket_keys.APPS_INDEX_KEY)[0]
         return document if document is not None else indexes.empty_apps_index()
 
-    def latest_build_id(self, bundle_id: str) -> str | None:
-        entry = indexes.latest_entry(self.get_app_index(bundle_id))
-        return str(entry["build_id"]) if entry is not None else None
+    def delete_build_files(self, bundle_id: str, build_id: str, names: tuple[str, ...]) -> None:
+        self._delete_keys(bucket_keys.build_file_key(bundle_id, build_id, n) for n in names)
 
-    def revoke_build(self, bundle_id: str, build_id: str, *, revoked_at: str) -> BuildRecord | None:
-        """Mark ``build.json`` revoked first (links check it), then delete the served
-        files, then update both indexes. Repeating it is harmless."""
-        from ipadrop.publishing.publisher import refresh_apps_index
-
-        record = self.get_build(bundle_id, build_id)
-        if record is None:
-            return None
-        if record.revoked_at is None:
-            record = replace(record, revoked_at=revoked_at)
-            self.put_build_record(record)
-        self._delete_keys(bucket_keys.build_file_key(bundle_id, build_id, n) for n in _SERVED_FILES)
-        stamp = record.revoked_at or revoked_at
-        self.update_app_index(
-            bundle_id, lambda current: indexes.mark_revoked(current, bundle_id, build_id, stamp)
-        )
-        refresh_apps_index(self, bundle_id)
-        return record
-
-    # -- write side (publish.PublishStore) ----------------------------------------
+    # -- write side (ports.PublishStore) ----------------------------------------
 
     def head_object(self, key: str) -> ObjectInfo | None:
         try:

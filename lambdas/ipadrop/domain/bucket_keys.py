@@ -1,4 +1,4 @@
-"""Bucket layout (DESIGN.md, Bucket layout) and the shapes of ids that become keys.
+"""Bucket layout (docs/ARCHITECTURE.md, "Bucket layout") and the shapes of ids that become keys.
 
 Every key the system writes is built here, from validated ids only, so no
 user-controlled string can steer a write outside ``builds/<bundle_id>/``.

@@ -1,4 +1,4 @@
-"""Pure functions over the two index documents (shapes in ``store.py``).
+"""Pure functions over the two index documents (shapes in ``ipadrop.domain.ports``).
 
 Every function takes the current document (``None`` when the object does not
 exist yet) and returns a new one; none mutates its input. The store applies
@@ -103,6 +103,12 @@ def latest_entry(app_index: dict[str, Any] | None) -> dict[str, Any] | None:
         if entry.get("revoked_at") is None:
             return entry
     return None
+
+
+def latest_build_id(app_index: dict[str, Any] | None) -> str | None:
+    """The id ``latest`` resolves to, or None when every build is revoked."""
+    entry = latest_entry(app_index)
+    return str(entry["build_id"]) if entry is not None else None
 
 
 def app_summary(app_index: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Plain data shared by every layer. No I/O here.
 
 These shapes are contracts: ``AppFacts.to_json()`` is what ``ipadrop inspect
---json`` prints and what ``build.json`` embeds (DESIGN.md, Command line).
+--json`` prints and what ``build.json`` embeds (docs/ARCHITECTURE.md, "Contracts").
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ class AppFacts:
     profile: ProfileInfo | None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``inspect --json`` object (keys exactly as DESIGN.md names them).
+        """The ``inspect --json`` object (keys as the contract names them, see
+        docs/ARCHITECTURE.md).
 
-        ``profile`` holds exactly DESIGN's seven keys; the signing certificates'
-        expiries (issue 2 asks for them, DESIGN does not list them) travel as
+        ``profile`` holds exactly the contract's seven keys; the signing
+        certificates' expiries (useful, but not part of the contract) travel as
         the extra top-level ``certificates_expire_at`` list.
         """
         data = asdict(self)

@@ -1,7 +1,9 @@
 """The link service's core: mint links, open them, render what they lead to.
 
 Pure: the build store, the token key ring and the URL signer are passed in;
-the clock is an argument. The handler (``handlers/link.py``) wires AWS in.
+the clock is an argument. No HTTP here: refusals carry a ``kind`` and the
+handlers (``ipadrop.handlers.admin_routes`` / ``public_routes``) pick the status
+and render the page. See docs/ARCHITECTURE.md.
 
 Every URL is built from ``LinkConfig.distribution_url`` and validated ids,
 never from anything in the request but the token and the ids checked here.
@@ -13,13 +15,18 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ipadrop.domain import bucket_keys
+from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.domain.ports import BuildStore
+from ipadrop.domain.ports import IndexStore
 from ipadrop.links import tokens
+from ipadrop.publishing.revoke import revoke_build
 from ipadrop.render.urls import itms_services_url
+from ipadrop.text import describe_seconds, iso_utc
+
+if TYPE_CHECKING:
+    from ipadrop.render.page import InstallPageContext
 
 LATEST = tokens.LATEST
 _CREATE_LINK_FIELDS = frozenset({"bundle_id", "build", "ttl_seconds"})
@@ -40,10 +47,14 @@ class LinkConfig:
     contact: str | None = None
 
 
-class ApiError(Exception):
-    """An admin API refusal: HTTP ``status``, machine ``code``, one-sentence ``message``."""
+RefusalKind = Literal["invalid", "forbidden", "not_found", "gone"]
 
-    status = 400
+
+class ApiError(Exception):
+    """An admin API refusal: its ``kind`` (the handler maps it to an HTTP status),
+    a machine ``code`` and a one-sentence ``message``."""
+
+    kind: RefusalKind = "invalid"
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
@@ -54,34 +65,46 @@ class ApiError(Exception):
 
 
 class BadRequest(ApiError):
-    status = 400
+    kind: RefusalKind = "invalid"
     code = "bad_request"
 
 
 class Forbidden(ApiError):
-    status = 403
+    kind: RefusalKind = "forbidden"
     code = "forbidden"
 
 
 class NotFound(ApiError):
-    status = 404
+    kind: RefusalKind = "not_found"
     code = "not_found"
 
 
 class Gone(ApiError):
-    status = 410
+    kind: RefusalKind = "gone"
     code = "gone"
 
 
-class PublicRefusal(Exception):
-    """A public route refused: HTTP ``status``, the human page to show, a short ``reason``
-    ("expired", "not_yet_valid", "forbidden", "revoked", "gone", "not_found")."""
+PageKind = Literal["not_found", "forbidden", "expired", "revoked"]
 
-    def __init__(self, status: int, html: str, reason: str) -> None:
+
+class PublicRefusal(Exception):
+    """A public route refused: a short ``reason`` ("expired", "not_yet_valid",
+    "forbidden", "revoked", "gone", "not_found"), the kind of page a person
+    should see, and what that page can say (the app's title, when it expired)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        page_kind: PageKind,
+        title: str | None = None,
+        expired_at: str | None = None,
+    ) -> None:
         super().__init__(reason)
-        self.status = status
-        self.html = html
         self.reason = reason
+        self.page_kind = page_kind
+        self.title = title
+        self.expired_at = expired_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +127,6 @@ class LinkResult:
         }
 
 
-def iso_utc(epoch_seconds: int) -> str:
-    return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def describe_seconds(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} seconds"
-
-
 def parse_json_body(body: str | None) -> dict[str, Any]:
     """The request body as a JSON object, or ``BadRequest`` with a sentence."""
     if body is None or not body.strip():
@@ -133,7 +144,7 @@ class LinkService:
     def __init__(
         self,
         *,
-        store: BuildStore,
+        store: IndexStore,
         config: LinkConfig,
         key_ring: Callable[[], tokens.KeyRing] | None,
         signer: Callable[[], UrlSigner] | None,
@@ -168,7 +179,7 @@ class LinkService:
         ttl = self._ttl(request.get("ttl_seconds"))
 
         if build_ref == LATEST:
-            build_id = self.store.latest_build_id(bundle_id)
+            build_id = indexes.latest_build_id(self.store.get_app_index(bundle_id))
             if build_id is None:
                 if self.store.get_app_index(bundle_id) is None:
                     raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
@@ -234,7 +245,7 @@ class LinkService:
         build_id = _require_build_id(build_id)
         # Always delegate: repeating a revoke is harmless and completes one that
         # was interrupted half-way (the store keeps the first revoked_at).
-        record = self.store.revoke_build(bundle_id, build_id, revoked_at=iso_utc(now))
+        record = revoke_build(self.store, bundle_id, build_id, revoked_at=iso_utc(now))
         if record is None:
             raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
         return {"bundle_id": bundle_id, "build_id": build_id, "revoked_at": record.revoked_at}
@@ -245,62 +256,40 @@ class LinkService:
         """The build a token opens now, or ``PublicRefusal`` with the page to show."""
         if self.config.public_mode:
             # Public stacks serve the static artefacts under /builds/; tokens mean nothing.
-            raise self._refusal(404, "not_found", page_kind="not_found")
+            raise PublicRefusal("not_found", page_kind="not_found")
         try:
             claims = tokens.verify_token(self._ring(), token, now=now)
         except tokens.TokenExpired as expired:
-            raise self._refusal(
-                410,
+            raise PublicRefusal(
                 "expired",
                 page_kind="expired",
                 title=self._title_for(expired.claims),
                 expired_at=iso_utc(expired.claims.expires_at),
             ) from None
         except tokens.TokenNotYetValid:
-            raise self._refusal(403, "not_yet_valid", page_kind="forbidden") from None
+            raise PublicRefusal("not_yet_valid", page_kind="forbidden") from None
         except tokens.TokenError:
-            raise self._refusal(403, "forbidden", page_kind="forbidden") from None
+            raise PublicRefusal("forbidden", page_kind="forbidden") from None
 
         bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
         build_id = None
         if bundle_id is not None:
-            build_id = claims.build_id or self.store.latest_build_id(bundle_id)
+            build_id = claims.build_id or indexes.latest_build_id(
+                self.store.get_app_index(bundle_id)
+            )
         record = None
         if bundle_id is not None and build_id is not None:
             record = self.store.get_build(bundle_id, build_id)
         if record is None:
             # The link was good when minted; its build (or every build of a
             # "latest" link) has since been deleted or revoked.
-            raise self._refusal(410, "gone", page_kind="revoked")
+            raise PublicRefusal("gone", page_kind="revoked")
         if record.revoked:
-            raise self._refusal(410, "revoked", page_kind="revoked", title=record.facts.title)
+            raise PublicRefusal("revoked", page_kind="revoked", title=record.facts.title)
         return claims, record
 
-    def _refusal(
-        self,
-        status: int,
-        reason: str,
-        *,
-        page_kind: Literal["not_found", "forbidden", "expired", "revoked"],
-        title: str | None = None,
-        expired_at: str | None = None,
-    ) -> PublicRefusal:
-        # Imported here: the page renderer (Jinja2, segno) is only needed when
-        # a page is shown, never on the manifest route's happy path.
-        from ipadrop.render import page
-
-        contact = self.config.contact
-        if page_kind == "not_found":
-            html = page.render_not_found_page(contact=contact)
-        elif page_kind == "forbidden":
-            html = page.render_forbidden_page(contact=contact)
-        else:
-            html = page.render_expired_page(
-                contact=contact, title=title, expired_at=expired_at, reason=page_kind
-            )
-        return PublicRefusal(status, html, reason)
-
-    def install_page(self, token: str, *, now: int) -> str:
+    def install_page(self, token: str, *, now: int) -> InstallPageContext:
+        """What the install page of a token shows now (the handler renders it)."""
         from ipadrop.render import page
 
         claims, record = self.open_link(token, now=now)
@@ -310,19 +299,17 @@ class LinkService:
             icon_png = self.store.read_object(
                 bucket_keys.build_file_key(record.bundle_id, record.build_id, bucket_keys.ICON_NAME)
             )
-        return page.render_install_page(
-            page.InstallPageContext(
-                facts=record.facts,
-                build_id=record.build_id,
-                uploaded_at=record.uploaded_at,
-                manifest_url=manifest_url_for(base, token),
-                page_url=install_url_for(base, token),
-                link_expires_at=iso_utc(claims.expires_at),
-                icon_png=icon_png,
-                revoked=record.revoked,
-                contact=self.config.contact,
-                now=datetime.fromtimestamp(now, tz=UTC),
-            )
+        return page.InstallPageContext(
+            facts=record.facts,
+            build_id=record.build_id,
+            uploaded_at=record.uploaded_at,
+            manifest_url=manifest_url_for(base, token),
+            page_url=install_url_for(base, token),
+            link_expires_at=iso_utc(claims.expires_at),
+            icon_png=icon_png,
+            revoked=record.revoked,
+            contact=self.config.contact,
+            now=datetime.fromtimestamp(now, tz=UTC),
         )
 
     def manifest(self, token: str, *, now: int) -> bytes:

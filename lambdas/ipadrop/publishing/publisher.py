@@ -4,7 +4,7 @@ No boto3 here: the store (``adapters/s3store.py`` in Lambda, anything with the
 same methods in tests) does the I/O, ``open_source`` gives ranged reads of the
 upload, and the renderers turn facts into the canonical artefacts.
 
-Order of writes (DESIGN.md, Bucket layout): ``app.ipa`` (server-side copy),
+Order of writes (docs/ARCHITECTURE.md, "Bucket layout"): ``app.ipa`` (server-side copy),
 ``icon.png``, ``manifest.plist``, ``index.html``, then ``build.json``, then the
 app index and the apps index, then the result record, then the upload is
 deleted. Nothing is visible before ``build.json`` and the indexes exist, and
@@ -17,71 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.build_ids import make_build_id
 from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
-from ipadrop.domain.ports import BuildStore
+from ipadrop.domain.ports import JsonDoc, ObjectInfo, PublishStore, UploadChanged
+from ipadrop.publishing.results import published_result, rejected_result
+from ipadrop.publishing.revoke import refresh_apps_index
 from ipadrop.reading.errors import IpaRejected
+from ipadrop.text import iso_utc, version_label
 
 if TYPE_CHECKING:
     from ipadrop.reading.sources import RangeSource
-
-
-RESULT_SCHEMA = 1
-
-JsonDoc = dict[str, Any]
-# Called inside the store's conditional-write loop: current document (None if
-# absent) -> new document (None or an equal document: nothing to write).
-IndexMutation = Callable[[JsonDoc | None], JsonDoc | None]
-
-
-class UploadChanged(Exception):
-    """The upload was replaced or deleted after its event was sent.
-
-    The replacement has an event of its own, so this one has nothing to do.
-    """
-
-
-class IndexConflict(RuntimeError):
-    """A conditional index write kept losing races; retrying the event is safe."""
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    size: int
-    etag: str  # without quotes
-
-
-class PublishStore(BuildStore, Protocol):
-    """The write side of the store the publish core needs (on top of ``BuildStore``)."""
-
-    def head_object(self, key: str) -> ObjectInfo | None: ...
-
-    def copy_upload(
-        self, upload_key: str, *, bundle_id: str, build_id: str, size: int, etag: str
-    ) -> None:
-        """Server-side copy to ``app.ipa``; ``UploadChanged`` if the ETag no longer matches."""
-        ...
-
-    def put_build_file(self, bundle_id: str, build_id: str, name: str, body: bytes) -> None: ...
-
-    def create_build_record(self, record: BuildRecord) -> BuildRecord:
-        """Write ``build.json`` unless it exists; return what is stored."""
-        ...
-
-    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> JsonDoc | None: ...
-
-    def update_apps_index(self, mutate: IndexMutation) -> JsonDoc | None: ...
-
-    def get_result(self, upload_key: str) -> JsonDoc | None: ...
-
-    def put_result(self, upload_key: str, result: JsonDoc) -> None: ...
-
-    def delete_upload(self, upload_key: str, *, etag: str | None) -> None: ...
-
-    def delete_build(self, bundle_id: str, build_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,10 +178,6 @@ class PublishOptions:
     retain_builds: int = 0  # newest N per app; 0 keeps all
 
 
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -283,7 +227,7 @@ class Publisher:
                     f"the bundle identifier {inspection.facts.bundle_id!r} is not valid",
                 )
         except IpaRejected as rejected:
-            self.store.put_result(key, self._rejected_result(key, rejected))
+            self.store.put_result(key, rejected_result(key, rejected, processed_at=self.clock()))
             return PublishOutcome(
                 "rejected", key, rejected.message, reason=rejected.code, build_id=None
             )
@@ -297,13 +241,14 @@ class Publisher:
         pruned = self._update_indexes(record)
         for old_build_id in pruned:
             self.store.delete_build(record.bundle_id, old_build_id)
-        self.store.put_result(key, self._published_result(record))
+        self.store.put_result(key, published_result(record, processed_at=self.clock()))
         self._finish_upload(key, info.etag)
         verb = "published" if created else "completed"
+        label = version_label(record.facts.version, record.facts.build)
         return PublishOutcome(
             "published" if created else "duplicate",
             key,
-            f"{verb} {record.bundle_id} {_version_label(record.facts)} as build {build_id}",
+            f"{verb} {record.bundle_id} {label} as build {build_id}",
             build_id=build_id,
             bundle_id=record.bundle_id,
             pruned_build_ids=tuple(pruned),
@@ -368,60 +313,6 @@ class Publisher:
     def _finish_upload(self, key: str, etag: str | None) -> None:
         if not self.options.keep_uploads:
             self.store.delete_upload(key, etag=_unquote(etag) if etag else None)
-
-    def _published_result(self, record: BuildRecord) -> JsonDoc:
-        facts = record.facts
-        return {
-            "schema": RESULT_SCHEMA,
-            "status": "published",
-            "upload_key": record.upload_key,
-            "bundle_id": record.bundle_id,
-            "build_id": record.build_id,
-            "version": facts.version,
-            "build": facts.build,
-            "title": facts.title,
-            "message": (
-                f"Published {facts.title} {_version_label(facts)} as build {record.build_id}."
-            ),
-            "processed_at": iso_utc(self.clock()),
-        }
-
-    def _rejected_result(self, key: str, rejected: IpaRejected) -> JsonDoc:
-        return {
-            "schema": RESULT_SCHEMA,
-            "status": "rejected",
-            "upload_key": key,
-            "bundle_id": None,
-            "build_id": None,
-            "version": None,
-            "build": None,
-            "title": None,
-            "reason": rejected.code,
-            "message": rejected.message,
-            "processed_at": iso_utc(self.clock()),
-        }
-
-
-def refresh_apps_index(store: PublishStore, bundle_id: str) -> None:
-    """Bring the app's row in ``builds/index.json`` in line with its app index.
-
-    The app index is read inside the loop, after the apps index: a writer that
-    read an older app index loses its conditional write and reads again.
-    """
-
-    def apply(current: JsonDoc | None) -> JsonDoc | None:
-        app_index = store.get_app_index(bundle_id)
-        if app_index is None:
-            return None
-        return indexes.upsert_app(current, indexes.app_summary(app_index))
-
-    store.update_apps_index(apply)
-
-
-def _version_label(facts: AppFacts) -> str:
-    if facts.version and facts.build and facts.version != facts.build:
-        return f"{facts.version} ({facts.build})"
-    return facts.version or facts.build or "(no version)"
 
 
 def _unquote(etag: str) -> str:

@@ -8,12 +8,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ipadrop.links.cloudfront import (
+from ipadrop.adapters.cloudfront_signing import generate_key_pair, load_private_key, sign_url
+from ipadrop_tools.local.cloudfront_verify import (
     SignatureRejected,
     canned_policy,
-    generate_key_pair,
-    load_private_key,
-    sign_url,
     verify_signed_url,
 )
 
