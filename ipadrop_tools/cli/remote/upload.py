@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ipadrop.domain import build_ids
 from ipadrop.domain.bucket_keys import (
     UPLOADS_PREFIX,
     result_key,
@@ -52,7 +53,7 @@ def upload_key_for(
     else:
         name += ".ipa"
     if key_name is None:
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        stamp = (now or datetime.now(UTC)).strftime(build_ids.TIME_FORMAT)
         name = f"{stamp}-{secrets.token_hex(3)}/{name}"
     prefix = drop_prefix if drop_prefix.endswith("/") else drop_prefix + "/"
     return prefix + name

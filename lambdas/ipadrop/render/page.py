@@ -23,8 +23,9 @@ import segno
 from markupsafe import Markup
 
 from ipadrop.domain.model import AppFacts
+from ipadrop.reading.png import PNG_SIGNATURE
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import human_size
+from ipadrop.text import human_size, parse_iso_utc, version_label
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -88,20 +89,19 @@ _DISTRIBUTION_LABELS = {
     "development": "Development",
     "app-store": "App Store",
 }
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 # Warn when the profile dies within this many days.
 _PROFILE_WARNING_DAYS = 7
 
 
 def parse_iso_time(value: str | None) -> datetime | None:
+    """``text.parse_iso_utc``, or None for a missing or unreadable time."""
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_iso_utc(value)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def format_utc(value: str | None) -> str:
@@ -113,14 +113,8 @@ def format_utc(value: str | None) -> str:
     return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
 
 
-def version_label(facts: AppFacts) -> str:
-    if facts.version and facts.build and facts.version != facts.build:
-        return f"{facts.version} ({facts.build})"
-    return facts.version or facts.build or "unknown"
-
-
 def _icon_data_uri(icon_png: bytes | None) -> str | None:
-    if not icon_png or not icon_png.startswith(_PNG_SIGNATURE):
+    if not icon_png or not icon_png.startswith(PNG_SIGNATURE):
         return None
     return "data:image/png;base64," + base64.b64encode(icon_png).decode("ascii")
 
@@ -207,7 +201,7 @@ def render_install_page(ctx: InstallPageContext) -> str:
         title=title,
         initial=title[:1].upper(),
         facts=facts,
-        version=version_label(facts),
+        version=version_label(facts.version, facts.build),
         size=human_size(facts.size_bytes),
         team_name=profile.team_name if profile else None,
         team_id=profile.team_id if profile else None,
