@@ -13,10 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-
-UPLOADS_PREFIX = "uploads/"
-BUILDS_PREFIX = "builds/"
-RESULTS_PREFIX = "results/"
+from ipadrop.domain.bucket_keys import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
 
 
 class Storage(Construct):

@@ -47,7 +47,6 @@ def runtime_for(client: Any, bucket: str) -> processor.Runtime:
     settings = ProcessorSettings(
         bucket=bucket,
         distribution_url="https://apps.example.com",
-        distribution_url_parameter=None,
         keep_uploads=False,
         retain_builds=0,
     )

@@ -113,7 +113,6 @@ def test_upload_names_only_reach_their_own_result_record(
         settings=ProcessorSettings(
             bucket=bucket,
             distribution_url="https://apps.example.com",
-            distribution_url_parameter=None,
             keep_uploads=False,
             retain_builds=0,
         ),
@@ -147,7 +146,6 @@ def test_keys_outside_uploads_or_not_ipa_are_ignored(s3: Any, bucket: str) -> No
         settings=ProcessorSettings(
             bucket=bucket,
             distribution_url="https://apps.example.com",
-            distribution_url_parameter=None,
             keep_uploads=False,
             retain_builds=0,
         ),

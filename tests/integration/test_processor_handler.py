@@ -164,27 +164,6 @@ def test_every_record_is_decoded_and_handled(
     assert any(line.get("correlation_id") in request_ids for line in logs)
 
 
-def test_distribution_url_from_an_ssm_parameter(
-    s3: Any, moto_endpoint: str, lambda_env: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bucket = lambda_env
-    ssm = boto_client("ssm", moto_endpoint)
-    parameter = f"/ipadrop/{bucket}/distribution-url"
-    ssm.put_parameter(Name=parameter, Value="https://apps.example.org", Type="String")
-    monkeypatch.delenv("IPADROP_DISTRIBUTION_URL")
-    monkeypatch.setenv("IPADROP_DISTRIBUTION_URL_PARAMETER", parameter)
-    record = put_and_describe(s3, bucket, "uploads/a.ipa", build_ipa_bytes())
-
-    summary = processor.handler(s3_event(record), FakeLambdaContext())
-
-    (outcome,) = summary["outcomes"]
-    manifest_key = bucket_keys.build_file_key(
-        "com.example.sample", outcome["build_id"], "manifest.plist"
-    )
-    manifest = s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read()
-    assert b"https://apps.example.org/builds/com.example.sample/" in manifest
-
-
 def test_events_without_uploads_are_ignored(lambda_env: str) -> None:
     test_event = {
         "Service": "Amazon S3",
@@ -232,7 +211,6 @@ def test_s3_unavailable_raises_after_trying_every_record(s3: Any, bucket: str) -
     settings = ProcessorSettings(
         bucket=bucket,
         distribution_url="https://apps.example.com",
-        distribution_url_parameter=None,
         keep_uploads=False,
         retain_builds=0,
     )

@@ -79,7 +79,6 @@ def test_a_1_gib_upload_is_published_from_under_2_mb_of_reads(
     settings = ProcessorSettings(
         bucket=large_bucket,
         distribution_url="https://apps.example.com",
-        distribution_url_parameter=None,
         keep_uploads=False,
         retain_builds=0,
     )

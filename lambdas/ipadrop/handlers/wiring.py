@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
-from ipadrop.settings import LinkSettings, normalize_base_url
+from ipadrop.settings import LinkSettings, distribution_base_url
 
 # The request clock; tests move it to reach expiry without sleeping.
 clock: Callable[[], float] = time.time
@@ -51,7 +51,7 @@ def build_service(
     else:
         # LinkSettings guarantees one of the two is set.
         parameter = str(settings.distribution_url_parameter)
-        distribution_url = normalize_base_url(parameter, secrets.parameter(parameter))
+        distribution_url = distribution_base_url(parameter, secrets.parameter(parameter))
     store = S3BuildStore(s3_client or boto3.client("s3"), settings.bucket)
     config = LinkConfig(
         distribution_url=distribution_url,

@@ -70,8 +70,8 @@ def is_upload_key(key: str) -> bool:
     """Keys the processor acts on: under ``uploads/`` and ending ``.ipa`` (any case)."""
     return (
         key.startswith(bucket_keys.UPLOADS_PREFIX)
-        and key.lower().endswith(".ipa")
-        and len(key) > len(bucket_keys.UPLOADS_PREFIX) + len(".ipa")
+        and key.lower().endswith(bucket_keys.UPLOAD_SUFFIX)
+        and len(key) > len(bucket_keys.UPLOADS_PREFIX) + len(bucket_keys.UPLOAD_SUFFIX)
     )
 
 
