@@ -13,7 +13,8 @@ import pytest
 
 from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.domain import bucket_keys
-from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes, sample_profile
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+from ipadrop_tools.devkit.sample_profile import sample_profile
 from tests.integration.link_support import Stack, open_stack
 from tests.integration.processor_support import list_keys, read_json
 
