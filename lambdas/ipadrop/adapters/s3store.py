@@ -31,13 +31,21 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError, ParamValidationError
 
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.domain.ports import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
+from ipadrop.domain.ports import (
+    AppIndex,
+    AppsIndex,
+    IndexConflict,
+    IndexDoc,
+    IndexMutation,
+    ObjectInfo,
+    UploadChanged,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -153,14 +161,14 @@ class S3BuildStore:
         )[0]
         return BuildRecord.from_json(document) if document is not None else None
 
-    def get_app_index(self, bundle_id: str) -> dict[str, Any] | None:
+    def get_app_index(self, bundle_id: str) -> AppIndex | None:
         if not bucket_keys.is_valid_bundle_id(bundle_id):
             return None
-        return self._get_json(bucket_keys.app_index_key(bundle_id))[0]
+        return cast("AppIndex | None", self._get_json(bucket_keys.app_index_key(bundle_id))[0])
 
-    def get_apps_index(self) -> dict[str, Any]:
+    def get_apps_index(self) -> AppsIndex:
         document = self._get_json(bucket_keys.APPS_INDEX_KEY)[0]
-        return document if document is not None else indexes.empty_apps_index()
+        return cast(AppsIndex, document) if document is not None else indexes.empty_apps_index()
 
     def delete_build_files(self, bundle_id: str, build_id: str, names: tuple[str, ...]) -> None:
         self._delete_keys(bucket_keys.build_file_key(bundle_id, build_id, n) for n in names)
@@ -285,10 +293,10 @@ class S3BuildStore:
         )
         self._put_json(key, record.to_json())
 
-    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> dict[str, Any] | None:
+    def update_app_index(self, bundle_id: str, mutate: IndexMutation[AppIndex]) -> AppIndex | None:
         return self._update_json(bucket_keys.app_index_key(bundle_id), mutate)
 
-    def update_apps_index(self, mutate: IndexMutation) -> dict[str, Any] | None:
+    def update_apps_index(self, mutate: IndexMutation[AppsIndex]) -> AppsIndex | None:
         return self._update_json(bucket_keys.APPS_INDEX_KEY, mutate)
 
     def get_result(self, upload_key: str) -> dict[str, Any] | None:
@@ -379,14 +387,15 @@ class S3BuildStore:
             request["IfNoneMatch"] = "*"
         self.client.put_object(**request)
 
-    def _update_json(self, key: str, mutate: IndexMutation) -> dict[str, Any] | None:
+    def _update_json(self, key: str, mutate: IndexMutation[IndexDoc]) -> IndexDoc | None:
         for attempt in range(self.max_update_attempts):
-            current, etag = self._get_json(key)
+            document, etag = self._get_json(key)
+            current = cast("IndexDoc | None", document)
             updated = mutate(current)
             if updated is None or updated == current:
                 return current
             try:
-                self._put_json(key, updated, if_match=etag, if_none_match=etag is None)
+                self._put_json(key, dict(updated), if_match=etag, if_none_match=etag is None)
             except ClientError as error:
                 if not _is_conflict(error):
                     raise

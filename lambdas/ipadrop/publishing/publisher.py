@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.build_ids import make_build_id
 from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
-from ipadrop.domain.ports import JsonDoc, ObjectInfo, PublishStore, UploadChanged
+from ipadrop.domain.ports import AppIndex, ObjectInfo, PublishStore, UploadChanged
 from ipadrop.publishing.results import published_result, rejected_result
 from ipadrop.publishing.revoke import refresh_apps_index
 from ipadrop.reading.errors import IpaRejected
@@ -299,7 +299,7 @@ class Publisher:
     def _update_indexes(self, record: BuildRecord) -> list[str]:
         pruned: list[str] = []
 
-        def add_build(current: JsonDoc | None) -> JsonDoc:
+        def add_build(current: AppIndex | None) -> AppIndex:
             updated, dropped = indexes.upsert_build(
                 current, record, retain=self.options.retain_builds
             )
