@@ -11,13 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.hardening.support import HOSTILE, cloudfront_keys, link_stack
+from tests.hardening.support import HOSTILE
 from tests.hardening.test_injection import BENIGN, CASES, hostile_values
-from tests.integration.link_support import Stack
+from tests.integration.link_support import Stack, link_stack
 from tests.integration.processor_support import make_publisher, to_upload_event
 from tests.s3_events import put_and_describe
-
-__all__ = ["cloudfront_keys"]
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
