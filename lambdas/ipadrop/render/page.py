@@ -235,43 +235,31 @@ def render_expired_page(
     reason: GoneReason = "expired",
 ) -> str:
     """HTTP 410: the link's time is up (``expired``) or its build was withdrawn (``revoked``)."""
-    return _render(
-        "message.html.j2",
-        kind=reason,
-        app_title=(title or "").strip() or None,
-        expired_at=expired_at,
-        contact=_contact_view(contact),
-    )
+    return _message_page(reason, contact, title=title, expired_at=expired_at)
 
 
 def render_not_found_page(*, contact: str | None = None) -> str:
     """HTTP 404: the link leads nowhere (unknown build or app)."""
-    return _render(
-        "message.html.j2",
-        kind="not-found",
-        app_title=None,
-        expired_at=None,
-        contact=_contact_view(contact),
-    )
+    return _message_page("not-found", contact)
 
 
 def render_unavailable_page(*, contact: str | None = None) -> str:
     """HTTP 500/503 on a public route: our fault, the link itself is fine."""
-    return _render(
-        "message.html.j2",
-        kind="unavailable",
-        app_title=None,
-        expired_at=None,
-        contact=_contact_view(contact),
-    )
+    return _message_page("unavailable", contact)
 
 
 def render_forbidden_page(*, contact: str | None = None) -> str:
     """HTTP 403: the link was altered, cut short or signed with an unknown key."""
+    return _message_page("forbidden", contact)
+
+
+def _message_page(
+    kind: str, contact: str | None, *, title: str | None = None, expired_at: str | None = None
+) -> str:
     return _render(
         "message.html.j2",
-        kind="forbidden",
-        app_title=None,
-        expired_at=None,
+        kind=kind,
+        app_title=(title or "").strip() or None,
+        expired_at=expired_at,
         contact=_contact_view(contact),
     )
