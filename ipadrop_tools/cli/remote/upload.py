@@ -13,6 +13,7 @@ from typing import Any
 
 from ipadrop.domain import build_ids
 from ipadrop.domain.bucket_keys import (
+    RESULTS_PREFIX,
     UPLOAD_SUFFIX,
     UPLOADS_PREFIX,
     result_key,
@@ -84,7 +85,7 @@ def upload_and_wait(
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import BotoCoreError, ClientError
 
-    results = result_key(key) if key.startswith(UPLOADS_PREFIX) else f"results/{key}.json"
+    results = result_key(key) if key.startswith(UPLOADS_PREFIX) else f"{RESULTS_PREFIX}{key}.json"
     previous = _etag(target.s3, target.bucket, results) if wait else None
     config = TransferConfig(
         multipart_threshold=MULTIPART_THRESHOLD,

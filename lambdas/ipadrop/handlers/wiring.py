@@ -14,7 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
-from ipadrop.settings import LinkSettings, distribution_base_url
+from ipadrop.settings import (
+    ENV_CLOUDFRONT_KEY_PAIR_ID,
+    ENV_CLOUDFRONT_KEY_SECRET_ID,
+    LinkSettings,
+    distribution_base_url,
+)
 
 # The request clock; tests move it to reach expiry without sleeping.
 clock: Callable[[], float] = time.time
@@ -79,9 +84,9 @@ def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
 
     if settings.cloudfront_key_secret_id is None or settings.cloudfront_key_pair_id is None:
         raise RuntimeError(
-            "IPADROP_CLOUDFRONT_KEY_SECRET_ID and IPADROP_CLOUDFRONT_KEY_PAIR_ID must be set"
+            f"{ENV_CLOUDFRONT_KEY_SECRET_ID} and {ENV_CLOUDFRONT_KEY_PAIR_ID} must be set"
         )
-    # The secret is cached by Powertools; the parsed key by cfsign (per PEM).
+    # The secret is cached by Powertools; the parsed key by cloudfront_signing (per PEM).
     pem: bytes = secrets.cloudfront_private_key(settings.cloudfront_key_secret_id)
     key_pair_id = settings.cloudfront_key_pair_id
 
