@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipadrop.settings import (
-    DEFAULT_LINK_TTL_DEFAULT_SECONDS,
+    DEFAULT_LINK_TTL_SECONDS,
     DEFAULT_LINK_TTL_MAX_SECONDS,
     DEFAULT_LINK_TTL_MIN_SECONDS,
 )
@@ -57,7 +57,7 @@ class IpadropConfig:
     certificate_arn: str | None = None
     link_ttl_min_seconds: int = DEFAULT_LINK_TTL_MIN_SECONDS
     link_ttl_max_seconds: int = DEFAULT_LINK_TTL_MAX_SECONDS
-    link_ttl_default_seconds: int = DEFAULT_LINK_TTL_DEFAULT_SECONDS
+    link_ttl_default_seconds: int = DEFAULT_LINK_TTL_SECONDS
     public_mode: bool = False
     alarm_email: str | None = None
     retain_builds: int = 0
@@ -107,7 +107,7 @@ class IpadropConfig:
         ttl_min = _int(get, "link_ttl_min_seconds", DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1)
         ttl_max = _int(get, "link_ttl_max_seconds", DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1)
         ttl_default = _int(
-            get, "link_ttl_default_seconds", DEFAULT_LINK_TTL_DEFAULT_SECONDS, minimum=1
+            get, "link_ttl_default_seconds", DEFAULT_LINK_TTL_SECONDS, minimum=1
         )
         if not ttl_min <= ttl_default <= ttl_max:
             raise ConfigError(

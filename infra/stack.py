@@ -108,31 +108,31 @@ class IpadropStack(cdk.Stack):
         # Where the link function learns the public base URL.
         self.distribution_url_parameter_name: str | None = None
         if self.domain is not None:
-            url_environment = {settings.ENV_DISTRIBUTION_URL: self.domain.url}
+            url_environment = {settings.DISTRIBUTION_URL_ENV: self.domain.url}
         else:
             self.distribution_url_parameter_name = distribution_url_parameter_name(
                 config.stack_name
             )
             url_environment = {
-                settings.ENV_DISTRIBUTION_URL_PARAMETER: self.distribution_url_parameter_name
+                settings.DISTRIBUTION_URL_PARAMETER_ENV: self.distribution_url_parameter_name
             }
 
         link_environment = {
-            settings.ENV_BUCKET: bucket.bucket_name,
+            settings.BUCKET_ENV: bucket.bucket_name,
             **url_environment,
-            settings.ENV_LINK_TTL_MIN_SECONDS: str(config.link_ttl_min_seconds),
-            settings.ENV_LINK_TTL_MAX_SECONDS: str(config.link_ttl_max_seconds),
-            settings.ENV_LINK_TTL_DEFAULT_SECONDS: str(config.link_ttl_default_seconds),
-            settings.ENV_PUBLIC_MODE: "true" if config.public_mode else "false",
+            settings.LINK_TTL_MIN_SECONDS_ENV: str(config.link_ttl_min_seconds),
+            settings.LINK_TTL_MAX_SECONDS_ENV: str(config.link_ttl_max_seconds),
+            settings.LINK_TTL_DEFAULT_SECONDS_ENV: str(config.link_ttl_default_seconds),
+            settings.PUBLIC_MODE_ENV: "true" if config.public_mode else "false",
         }
         if self.keys is not None:
             link_environment |= {
-                settings.ENV_TOKEN_SECRET_ID: self.keys.token_secret.secret_arn,
-                settings.ENV_CLOUDFRONT_KEY_SECRET_ID: self.keys.cloudfront_key_secret.secret_arn,
-                settings.ENV_CLOUDFRONT_KEY_PAIR_ID: self.keys.key_pair_id,
+                settings.TOKEN_SECRET_ID_ENV: self.keys.token_secret.secret_arn,
+                settings.CLOUDFRONT_KEY_SECRET_ID_ENV: self.keys.cloudfront_key_secret.secret_arn,
+                settings.CLOUDFRONT_KEY_PAIR_ID_ENV: self.keys.key_pair_id,
             }
         if config.contact is not None:
-            link_environment[settings.ENV_CONTACT] = config.contact
+            link_environment[settings.CONTACT_ENV] = config.contact
         self.link_api = LinkApi(self, "LinkApi", factory=factory, environment=link_environment)
 
         self.cdn = Cdn(
@@ -160,10 +160,10 @@ class IpadropStack(cdk.Stack):
             bucket=bucket,
             alarm_email=config.alarm_email,
             environment={
-                settings.ENV_BUCKET: bucket.bucket_name,
-                settings.ENV_DISTRIBUTION_URL: self.distribution_url,
-                settings.ENV_KEEP_UPLOADS: "true" if config.keep_uploads else "false",
-                settings.ENV_RETAIN_BUILDS: str(config.retain_builds),
+                settings.BUCKET_ENV: bucket.bucket_name,
+                settings.DISTRIBUTION_URL_ENV: self.distribution_url,
+                settings.KEEP_UPLOADS_ENV: "true" if config.keep_uploads else "false",
+                settings.RETAIN_BUILDS_ENV: str(config.retain_builds),
             },
         )
 

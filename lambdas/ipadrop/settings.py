@@ -29,28 +29,28 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ipadrop.render.urls import InvalidBaseUrl, normalize_base_url
+from ipadrop.render import urls
 
 # Environment variable names.
-ENV_BUCKET = "IPADROP_BUCKET"
-ENV_DISTRIBUTION_URL = "IPADROP_DISTRIBUTION_URL"
-ENV_DISTRIBUTION_URL_PARAMETER = "IPADROP_DISTRIBUTION_URL_PARAMETER"
-ENV_KEEP_UPLOADS = "IPADROP_KEEP_UPLOADS"
-ENV_RETAIN_BUILDS = "IPADROP_RETAIN_BUILDS"
-ENV_TOKEN_SECRET_ID = "IPADROP_TOKEN_SECRET_ID"  # noqa: S105 - a variable name
-ENV_CLOUDFRONT_KEY_SECRET_ID = "IPADROP_CLOUDFRONT_KEY_SECRET_ID"  # noqa: S105 - a name
-ENV_CLOUDFRONT_KEY_PAIR_ID = "IPADROP_CLOUDFRONT_KEY_PAIR_ID"
-ENV_LINK_TTL_MIN_SECONDS = "IPADROP_LINK_TTL_MIN_SECONDS"
-ENV_LINK_TTL_MAX_SECONDS = "IPADROP_LINK_TTL_MAX_SECONDS"
-ENV_LINK_TTL_DEFAULT_SECONDS = "IPADROP_LINK_TTL_DEFAULT_SECONDS"
-ENV_ASSET_URL_TTL_SECONDS = "IPADROP_ASSET_URL_TTL_SECONDS"
-ENV_PUBLIC_MODE = "IPADROP_PUBLIC_MODE"
-ENV_CONTACT = "IPADROP_CONTACT"
+BUCKET_ENV = "IPADROP_BUCKET"
+DISTRIBUTION_URL_ENV = "IPADROP_DISTRIBUTION_URL"
+DISTRIBUTION_URL_PARAMETER_ENV = "IPADROP_DISTRIBUTION_URL_PARAMETER"
+KEEP_UPLOADS_ENV = "IPADROP_KEEP_UPLOADS"
+RETAIN_BUILDS_ENV = "IPADROP_RETAIN_BUILDS"
+TOKEN_SECRET_ID_ENV = "IPADROP_TOKEN_SECRET_ID"  # noqa: S105 - a variable name
+CLOUDFRONT_KEY_SECRET_ID_ENV = "IPADROP_CLOUDFRONT_KEY_SECRET_ID"  # noqa: S105 - a name
+CLOUDFRONT_KEY_PAIR_ID_ENV = "IPADROP_CLOUDFRONT_KEY_PAIR_ID"
+LINK_TTL_MIN_SECONDS_ENV = "IPADROP_LINK_TTL_MIN_SECONDS"
+LINK_TTL_MAX_SECONDS_ENV = "IPADROP_LINK_TTL_MAX_SECONDS"
+LINK_TTL_DEFAULT_SECONDS_ENV = "IPADROP_LINK_TTL_DEFAULT_SECONDS"
+ASSET_URL_TTL_SECONDS_ENV = "IPADROP_ASSET_URL_TTL_SECONDS"
+PUBLIC_MODE_ENV = "IPADROP_PUBLIC_MODE"
+CONTACT_ENV = "IPADROP_CONTACT"
 
 # Defaults (the link TTL bounds are also the CDK context defaults).
 DEFAULT_LINK_TTL_MIN_SECONDS = 60
 DEFAULT_LINK_TTL_MAX_SECONDS = 7 * 86400
-DEFAULT_LINK_TTL_DEFAULT_SECONDS = 86400
+DEFAULT_LINK_TTL_SECONDS = 86400
 DEFAULT_ASSET_URL_TTL_SECONDS = 3600
 MIN_ASSET_URL_TTL_SECONDS = 60
 
@@ -99,18 +99,18 @@ def distribution_base_url(name: str, raw: str) -> str:
     without its trailing slash, as every setting holds it; ``name`` says where
     the value came from."""
     try:
-        return normalize_base_url(raw, require_https=False).rstrip("/")
-    except InvalidBaseUrl as exc:
+        return urls.normalize_base_url(raw, require_https=False).rstrip("/")
+    except urls.InvalidBaseUrl as exc:
         raise SettingsError(f"{name}: {exc}") from None
 
 
 def _distribution_source(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     """The distribution URL itself, or the SSM parameter that holds it (one is required)."""
-    url = env.get(ENV_DISTRIBUTION_URL, "").strip()
-    parameter = env.get(ENV_DISTRIBUTION_URL_PARAMETER, "").strip() or None
+    url = env.get(DISTRIBUTION_URL_ENV, "").strip()
+    parameter = env.get(DISTRIBUTION_URL_PARAMETER_ENV, "").strip() or None
     if not url and not parameter:
-        raise SettingsError(f"set {ENV_DISTRIBUTION_URL} or {ENV_DISTRIBUTION_URL_PARAMETER}")
-    return (distribution_base_url(ENV_DISTRIBUTION_URL, url) if url else None), parameter
+        raise SettingsError(f"set {DISTRIBUTION_URL_ENV} or {DISTRIBUTION_URL_PARAMETER_ENV}")
+    return (distribution_base_url(DISTRIBUTION_URL_ENV, url) if url else None), parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +124,12 @@ class ProcessorSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProcessorSettings:
         env = os.environ if env is None else env
         return cls(
-            bucket=env_str(env, ENV_BUCKET),
+            bucket=env_str(env, BUCKET_ENV),
             distribution_url=distribution_base_url(
-                ENV_DISTRIBUTION_URL, env_str(env, ENV_DISTRIBUTION_URL)
+                DISTRIBUTION_URL_ENV, env_str(env, DISTRIBUTION_URL_ENV)
             ),
-            keep_uploads=env_bool(env, ENV_KEEP_UPLOADS),
-            retain_builds=env_int(env, ENV_RETAIN_BUILDS, 0),
+            keep_uploads=env_bool(env, KEEP_UPLOADS_ENV),
+            retain_builds=env_int(env, RETAIN_BUILDS_ENV, 0),
         )
 
 
@@ -152,36 +152,36 @@ class LinkSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinkSettings:
         env = os.environ if env is None else env
         url, parameter = _distribution_source(env)
-        public_mode = env_bool(env, ENV_PUBLIC_MODE)
-        ttl_min = env_int(env, ENV_LINK_TTL_MIN_SECONDS, DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1)
-        ttl_max = env_int(env, ENV_LINK_TTL_MAX_SECONDS, DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1)
+        public_mode = env_bool(env, PUBLIC_MODE_ENV)
+        ttl_min = env_int(env, LINK_TTL_MIN_SECONDS_ENV, DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1)
+        ttl_max = env_int(env, LINK_TTL_MAX_SECONDS_ENV, DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1)
         ttl_default = env_int(
-            env, ENV_LINK_TTL_DEFAULT_SECONDS, DEFAULT_LINK_TTL_DEFAULT_SECONDS, minimum=1
+            env, LINK_TTL_DEFAULT_SECONDS_ENV, DEFAULT_LINK_TTL_SECONDS, minimum=1
         )
         if not ttl_min <= ttl_default <= ttl_max:
             raise SettingsError(
-                f"link TTLs must satisfy {ENV_LINK_TTL_MIN_SECONDS} <= "
-                f"{ENV_LINK_TTL_DEFAULT_SECONDS} <= {ENV_LINK_TTL_MAX_SECONDS}"
+                f"link TTLs must satisfy {LINK_TTL_MIN_SECONDS_ENV} <= "
+                f"{LINK_TTL_DEFAULT_SECONDS_ENV} <= {LINK_TTL_MAX_SECONDS_ENV}"
             )
-        token_secret = env.get(ENV_TOKEN_SECRET_ID, "").strip() or None
+        token_secret = env.get(TOKEN_SECRET_ID_ENV, "").strip() or None
         if token_secret is None and not public_mode:
-            raise SettingsError(f"{ENV_TOKEN_SECRET_ID} is not set")
+            raise SettingsError(f"{TOKEN_SECRET_ID_ENV} is not set")
         return cls(
-            bucket=env_str(env, ENV_BUCKET),
+            bucket=env_str(env, BUCKET_ENV),
             distribution_url=url,
             distribution_url_parameter=parameter,
             token_secret_id=token_secret,
-            cloudfront_key_secret_id=env.get(ENV_CLOUDFRONT_KEY_SECRET_ID, "").strip() or None,
-            cloudfront_key_pair_id=env.get(ENV_CLOUDFRONT_KEY_PAIR_ID, "").strip() or None,
+            cloudfront_key_secret_id=env.get(CLOUDFRONT_KEY_SECRET_ID_ENV, "").strip() or None,
+            cloudfront_key_pair_id=env.get(CLOUDFRONT_KEY_PAIR_ID_ENV, "").strip() or None,
             ttl_min_seconds=ttl_min,
             ttl_max_seconds=ttl_max,
             ttl_default_seconds=ttl_default,
             asset_url_ttl_seconds=env_int(
                 env,
-                ENV_ASSET_URL_TTL_SECONDS,
+                ASSET_URL_TTL_SECONDS_ENV,
                 DEFAULT_ASSET_URL_TTL_SECONDS,
                 minimum=MIN_ASSET_URL_TTL_SECONDS,
             ),
             public_mode=public_mode,
-            contact=env.get(ENV_CONTACT, "").strip() or None,
+            contact=env.get(CONTACT_ENV, "").strip() or None,
         )

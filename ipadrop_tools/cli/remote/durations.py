@@ -1,4 +1,4 @@
-"""Durations on the command line: ``--ttl 2h`` in (``ipadrop.text`` writes them out)."""
+"""Durations on the command line: ``--ttl 2h`` in, "2 hours" out."""
 
 from __future__ import annotations
 
@@ -20,3 +20,10 @@ def parse_ttl(text: str) -> int:
             f"--ttl must be seconds or a duration such as 90m, 2h or 3d, not {text!r}."
         )
     return seconds
+
+
+def describe_duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

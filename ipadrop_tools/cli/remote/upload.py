@@ -14,7 +14,6 @@ from typing import Any
 from ipadrop.domain import build_ids
 from ipadrop.domain.bucket_keys import (
     RESULTS_PREFIX,
-    UPLOAD_SUFFIX,
     UPLOADS_PREFIX,
     result_key,
 )
@@ -50,10 +49,10 @@ def upload_key_for(
     name = name.strip().lstrip("/")
     if not name or ".." in name.split("/") or any(ord(c) < 32 for c in name):
         raise CliError(f"--key-name {name!r} is not a usable object name.", status=2)
-    if name.lower().endswith(UPLOAD_SUFFIX):
-        name = name[: -len(UPLOAD_SUFFIX)] + UPLOAD_SUFFIX  # the event filter is case-sensitive
+    if name.lower().endswith(".ipa"):
+        name = name[: -len(".ipa")] + ".ipa"  # the event filter is case-sensitive
     else:
-        name += UPLOAD_SUFFIX
+        name += ".ipa"
     if key_name is None:
         stamp = (now or datetime.now(UTC)).strftime(build_ids.TIME_FORMAT)
         name = f"{stamp}-{secrets.token_hex(3)}/{name}"

@@ -15,8 +15,8 @@ from typing import Any
 
 from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
 from ipadrop.settings import (
-    ENV_CLOUDFRONT_KEY_PAIR_ID,
-    ENV_CLOUDFRONT_KEY_SECRET_ID,
+    CLOUDFRONT_KEY_PAIR_ID_ENV,
+    CLOUDFRONT_KEY_SECRET_ID_ENV,
     LinkSettings,
     distribution_base_url,
 )
@@ -84,7 +84,7 @@ def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
 
     if settings.cloudfront_key_secret_id is None or settings.cloudfront_key_pair_id is None:
         raise RuntimeError(
-            f"{ENV_CLOUDFRONT_KEY_SECRET_ID} and {ENV_CLOUDFRONT_KEY_PAIR_ID} must be set"
+            f"{CLOUDFRONT_KEY_SECRET_ID_ENV} and {CLOUDFRONT_KEY_PAIR_ID_ENV} must be set"
         )
     # The secret is cached by Powertools; the parsed key by cloudfront_signing (per PEM).
     pem: bytes = secrets.cloudfront_private_key(settings.cloudfront_key_secret_id)

@@ -42,7 +42,7 @@ class LinkConfig:
     distribution_url: str  # no trailing slash
     ttl_min_seconds: int = settings.DEFAULT_LINK_TTL_MIN_SECONDS
     ttl_max_seconds: int = settings.DEFAULT_LINK_TTL_MAX_SECONDS
-    ttl_default_seconds: int = settings.DEFAULT_LINK_TTL_DEFAULT_SECONDS
+    ttl_default_seconds: int = settings.DEFAULT_LINK_TTL_SECONDS
     asset_url_ttl_seconds: int = settings.DEFAULT_ASSET_URL_TTL_SECONDS
     public_mode: bool = False
     contact: str | None = None
