@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipadrop.settings import (
-    DEFAULT_LINK_TTL_SECONDS,
     DEFAULT_LINK_TTL_MAX_SECONDS,
     DEFAULT_LINK_TTL_MIN_SECONDS,
+    DEFAULT_LINK_TTL_SECONDS,
 )
 
 DEFAULT_STACK_NAME = "Ipadrop"
@@ -106,9 +106,7 @@ class IpadropConfig:
             )
         ttl_min = _int(get, "link_ttl_min_seconds", DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1)
         ttl_max = _int(get, "link_ttl_max_seconds", DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1)
-        ttl_default = _int(
-            get, "link_ttl_default_seconds", DEFAULT_LINK_TTL_SECONDS, minimum=1
-        )
+        ttl_default = _int(get, "link_ttl_default_seconds", DEFAULT_LINK_TTL_SECONDS, minimum=1)
         if not ttl_min <= ttl_default <= ttl_max:
             raise ConfigError(
                 "link TTLs must satisfy link_ttl_min_seconds <= link_ttl_default_seconds "

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from ipadrop.domain.model import AppFacts
 from ipadrop.reading.png import PNG_SIGNATURE
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import human_size, parse_iso_utc, version_label
+from ipadrop.text import clean_text, human_size, parse_iso_utc, version_label
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -259,7 +259,7 @@ def _message_page(
     return _render(
         "message.html.j2",
         kind=kind,
-        app_title=(title or "").strip() or None,
+        app_title=clean_text(title),
         expired_at=expired_at,
         contact=_contact_view(contact),
     )
