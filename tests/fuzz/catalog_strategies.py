@@ -28,7 +28,7 @@ from tests.car_builder import (
     mlec,
     zlib_mlec,
 )
-from tests.fuzz.strategies import MEMORY_CAP_BYTES, mutations
+from tests.fuzz.strategies import MEMORY_CAP_BYTES, _find_all, mutations
 
 # Where lies do the most damage: the tags of the records the reader parses.
 _TAGS = (b"BOMStore", b"tree", b"ISTC", b"MLEC", b"KCBC", b"KLNI", b"bvx2", b"bvxn", b"tmfk")
@@ -72,14 +72,6 @@ def _lie(draw: st.DrawFn, data: bytes) -> bytes:
     big_endian = data[spot - 8 : spot] == b"BOMStore" or draw(st.booleans())
     packed = struct.pack(">I" if big_endian else "<I", value)
     return data[:spot] + packed + data[spot + 4 :]
-
-
-def _find_all(data: bytes, needle: bytes) -> list[int]:
-    found, start = [], 0
-    while (index := data.find(needle, start)) >= 0 and len(found) < 2000:
-        found.append(index)
-        start = index + 1
-    return found
 
 
 @st.composite
