@@ -23,7 +23,8 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+
+from ipadrop.pixels import Image, all_opaque, from_premultiplied_bgra
 
 # Pixels of a decoded rendition (an icon or the atlas it is cut from).
 MAX_PIXELS = 2048 * 2048
@@ -75,17 +76,6 @@ class CatalogError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogIcon:
-    """A decoded icon: straight (un-premultiplied) RGBA rows, ``width * 4`` bytes each."""
-
-    name: str
-    width: int
-    height: int
-    rgba: bytes
-    opaque: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Rendition:
     """One entry of the RENDITIONS tree, its CSI header parsed, pixels not decoded."""
 
@@ -104,7 +94,7 @@ class Rendition:
         return self.width * self.height
 
 
-def extract_icon(data: bytes, name: str = "AppIcon") -> CatalogIcon | None:
+def extract_icon(data: bytes, name: str = "AppIcon") -> Image | None:
     """The largest decodable rendition of the facet ``name``, or None."""
     try:
         catalog = Catalog(data)
@@ -289,7 +279,7 @@ class Catalog:
         found.sort(key=lambda r: (-r.pixels, r.scale, sorted(r.key.items())))
         return found
 
-    def icon(self, name: str) -> CatalogIcon | None:
+    def icon(self, name: str) -> Image | None:
         for attempt, rendition in enumerate(self.icon_renditions(name)):
             if attempt >= MAX_DECODE_ATTEMPTS:
                 break
@@ -297,16 +287,14 @@ class Catalog:
                 pixels = self.decode(rendition, depth=0)
             except (CatalogError, struct.error, zlib.error, ValueError, IndexError):
                 continue
-            if pixels is None:
-                continue
-            rgba, opaque = pixels
-            return CatalogIcon(name, rendition.width, rendition.height, rgba, opaque)
+            if pixels is not None:
+                return pixels
         return None
 
     # ----------------------------------------------------------------- pixels
 
-    def decode(self, rendition: Rendition, *, depth: int) -> tuple[bytes, bool] | None:
-        """Straight RGBA of ``rendition`` and whether it is opaque; None if unsupported."""
+    def decode(self, rendition: Rendition, *, depth: int) -> Image | None:
+        """The pixels of ``rendition``; None if its format is not decoded here."""
         record = rendition.record
         tlv_length, _, _, data_length = _CSI_BITMAPLIST.unpack_from(
             record, _CSI_HEADER.size + _CSI_METADATA.size
@@ -323,13 +311,11 @@ class Catalog:
         if bgra is None:
             return None
         pixels, stride, opaque = bgra
-        return _to_straight_rgba(
-            pixels, rendition.width, rendition.height, stride, opaque or opaque_hint
+        return from_premultiplied_bgra(
+            pixels, rendition.width, rendition.height, stride, opaque=opaque or opaque_hint
         )
 
-    def _decode_link(
-        self, rendition: Rendition, link: bytes, depth: int
-    ) -> tuple[bytes, bool] | None:
+    def _decode_link(self, rendition: Rendition, link: bytes, depth: int) -> Image | None:
         """Crop a rendition that points into a packed atlas."""
         if depth >= MAX_REFERENCE_DEPTH:
             raise CatalogError("atlas references nest too deep")
@@ -353,15 +339,14 @@ class Catalog:
         decoded = self.decode(atlas, depth=depth + 1)
         if decoded is None:
             return None
-        rgba, opaque = decoded
         # Frames count rows from the bottom of the atlas (CoreGraphics' origin).
         top = atlas.height - y - height
         row = atlas.width * 4
         cropped = b"".join(
-            rgba[(top + line) * row + x * 4 : (top + line) * row + (x + width) * 4]
+            decoded.rgba[(top + line) * row + x * 4 : (top + line) * row + (x + width) * 4]
             for line in range(height)
         )
-        return cropped, opaque or _all_opaque(cropped)
+        return Image(width, height, cropped, decoded.opaque or all_opaque(cropped))
 
 
 def _key_format(block: bytes) -> list[int]:
@@ -621,56 +606,3 @@ def _expand_rle(data: bytes, width: int, rows: int) -> bytes:
                 raise CatalogError("unknown RLE packet")
             x += count
     return bytes(out)
-
-
-# ------------------------------------------------------------------ colour
-
-
-def _all_opaque(rgba: bytes | bytearray) -> bool:
-    return rgba[3::4].count(255) == len(rgba) // 4
-
-
-def _to_straight_rgba(
-    bgra: bytes, width: int, height: int, stride: int, opaque: bool
-) -> tuple[bytes, bool]:
-    """Premultiplied BGRA rows of ``stride`` bytes -> tight straight RGBA."""
-    row = width * 4
-    if stride != row:
-        bgra = b"".join(bgra[line * stride : line * stride + row] for line in range(height))
-    else:
-        bgra = bgra[: row * height]
-    rgba = bytearray(len(bgra))
-    rgba[0::4] = bgra[2::4]
-    rgba[1::4] = bgra[1::4]
-    rgba[2::4] = bgra[0::4]
-    if opaque:
-        rgba[3::4] = b"\xff" * (width * height)
-        return bytes(rgba), True
-    rgba[3::4] = bgra[3::4]
-    if _all_opaque(rgba):
-        return bytes(rgba), True
-    return unpremultiply(rgba), False
-
-
-def unpremultiply(rgba: bytearray) -> bytes:
-    """Straight alpha from premultiplied RGBA, one translation table per alpha value."""
-    alphas = rgba[3::4]
-    for alpha in set(alphas) - {0, 255}:  # premultiplied colour under alpha 0 is 0 already
-        table = _unpremultiply_table(alpha)
-        for index in _positions(alphas, alpha):
-            base = index * 4
-            rgba[base : base + 3] = rgba[base : base + 3].translate(table)
-    return bytes(rgba)
-
-
-def _positions(haystack: bytes | bytearray, value: int) -> Iterator[int]:
-    needle = bytes((value,))
-    index = haystack.find(needle)
-    while index >= 0:
-        yield index
-        index = haystack.find(needle, index + 1)
-
-
-@lru_cache(maxsize=256)
-def _unpremultiply_table(alpha: int) -> bytes:
-    return bytes(min(255, (value * 255 + alpha // 2) // alpha) for value in range(256))

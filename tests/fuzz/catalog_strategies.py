@@ -17,7 +17,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from ipadrop.assetcatalog import CatalogIcon, extract_icon
+from ipadrop.assetcatalog import extract_icon
+from ipadrop.pixels import Image
 from tests.car_builder import (
     CarRendition,
     bgra_pixels,
@@ -95,7 +96,7 @@ def check_catalog(data: bytes) -> str:
         assert grown < MEMORY_CAP_BYTES, f"reading the catalog took {grown / 2**20:.1f} MiB"
     if icon is None:
         return "none"
-    assert isinstance(icon, CatalogIcon)
+    assert isinstance(icon, Image)
     assert icon.width > 0
     assert icon.height > 0
     assert len(icon.rgba) == icon.width * icon.height * 4
