@@ -20,7 +20,7 @@ from infra.nag import acknowledge
 
 LINK_HANDLER = "ipadrop.handlers.link.handler"
 
-# (method, path, needs IAM): the admin API of DESIGN.md plus the two public routes.
+# (method, path, needs IAM): the admin API (docs/ARCHITECTURE.md) plus the two public routes.
 ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/links"),
     (apigw.HttpMethod.GET, "/apps"),

@@ -11,7 +11,6 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from infra.bundling import (
-    EXCLUDED_SUBPACKAGES,
     LAMBDA_SOURCE_ROOT,
     REQUIREMENTS_LOCK,
     copy_runtime_package,
@@ -130,8 +129,10 @@ def test_local_bundle_has_aarch64_wheels_and_only_runtime_code(tmp_path: Path) -
     runtime = bundle / "ipadrop"
     for handler in ("processor.py", "link.py", "keypair.py"):
         assert (runtime / "handlers" / handler).is_file(), handler
-    for excluded in EXCLUDED_SUBPACKAGES:
-        assert not (runtime / excluded).exists(), excluded
+    # Tooling lives outside lambdas/ and so can never be bundled.
+    assert not (bundle / "ipadrop_tools").exists()
+    for tooling in ("cli", "local", "devkit"):
+        assert not (runtime / tooling).exists(), tooling
     assert not list(bundle.rglob("__pycache__"))
     assert not (bundle / "tests").exists()
     assert not list(bundle.rglob("test_*.py"))

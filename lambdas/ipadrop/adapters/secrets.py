@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ipadrop.tokens import KeyRing, KeyRingError
+from ipadrop.links.tokens import KeyRing, KeyRingError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
