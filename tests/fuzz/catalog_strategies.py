@@ -17,8 +17,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from ipadrop.assetcatalog import extract_icon
-from ipadrop.pixels import Image
+from ipadrop.reading.assetcatalog import extract_icon
+from ipadrop.reading.pixels import Image
 from tests.car_builder import (
     CarRendition,
     bgra_pixels,

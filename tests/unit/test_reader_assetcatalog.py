@@ -11,13 +11,13 @@ from pathlib import Path
 import lzfse
 import pytest
 
-from ipadrop.assetcatalog import (
+from ipadrop.reading.assetcatalog import (
     MAX_DECODED_BYTES,
     Catalog,
     extract_icon,
     lzfse_declared_size,
 )
-from ipadrop.pixels import Image
+from ipadrop.reading.pixels import Image
 from tests.car_builder import (
     CarRendition,
     bgra_pixels,

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ipadrop.pixels import Image, all_opaque, from_premultiplied_bgra
+from ipadrop.reading.pixels import Image, all_opaque, from_premultiplied_bgra
 
 # Pixels of a decoded rendition (an icon or the atlas it is cut from).
 MAX_PIXELS = 2048 * 2048
