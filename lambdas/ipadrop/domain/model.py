@@ -91,10 +91,15 @@ def _profile_from_json(
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
-    """What the reader returns: the facts plus the icon, already a standard PNG."""
+    """What the reader returns: the facts plus the icon as standard PNGs.
+
+    ``icon_png`` is the page's icon (``bucket_keys.ICON_NAME``); ``icon_files``
+    holds every icon file by its bucket name (the manifest's sizes included
+    when the icon's pixels could be decoded)."""
 
     facts: AppFacts
     icon_png: bytes | None
+    icon_files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _WEIGHT_BITS = 8  # fixed-point weights: 255 * 2**8 still fits a 16-bit lane
 
 
@@ -197,7 +197,7 @@ def encode_png(image: Image, *, level: int = 9) -> bytes:
     )
     header = struct.pack(">IIBBBBB", image.width, image.height, 8, colour_type, 0, 0, 0)
     return (
-        _PNG_SIGNATURE
+        PNG_SIGNATURE
         + png_chunk(b"IHDR", header)
         + png_chunk(b"IDAT", zlib.compress(scanlines, level))
         + png_chunk(b"IEND", b"")
