@@ -63,7 +63,7 @@ def build_prefix(bundle_id: str, build_id: str) -> str:
 
 
 def build_file_key(bundle_id: str, build_id: str, name: str) -> str:
-    if name not in (IPA_NAME, ICON_NAME, MANIFEST_NAME, PAGE_NAME, BUILD_JSON_NAME):
+    if name not in (IPA_NAME, MANIFEST_NAME, PAGE_NAME, BUILD_JSON_NAME, *ICON_PIXELS):
         raise ValueError(f"not a build file: {name!r}")
     return build_prefix(bundle_id, build_id) + name
 
