@@ -289,3 +289,55 @@ def test_decompression_bombs_are_refused_unexpanded() -> None:
         assert time.perf_counter() - started < 2
     # The LZFSE size check reads only block headers.
     assert lzfse_declared_size(lzfse.compress(zeros)) == len(zeros)
+
+
+# ------------------------------------------------------------- in the inspector
+
+
+def _ipa_with_catalog(catalog: bytes, **options: object) -> bytes:
+    from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+
+    return build_ipa_bytes(extra_entries=[("Payload/Sample.app/Assets.car", catalog)], **options)
+
+
+def test_inspector_prefers_the_larger_catalog_icon(real_fixtures: Path) -> None:
+    from ipadrop.domain import bucket_keys
+    from ipadrop.reading.inspector import inspect_ipa
+    from ipadrop.reading.png import read_header
+    from ipadrop.reading.sources import BytesSource, CountingSource
+
+    catalog = (real_fixtures / "Mosquito1123__WTResign" / "Assets.car").read_bytes()
+    source = CountingSource(BytesSource(_ipa_with_catalog(catalog)))  # with a 180 px CgBI too
+    inspection = inspect_ipa(source)
+    icon = inspection.facts.icon
+    assert icon is not None
+    assert (icon.source, icon.width, icon.height) == (
+        "Payload/Sample.app/Assets.car#AppIcon",
+        1024,
+        1024,
+    )
+    sides = {name: read_header(data).width for name, data in inspection.icon_files.items()}
+    assert sides == bucket_keys.ICON_PIXELS
+    assert source.rounds <= 2
+
+
+def test_inspector_uses_the_named_icon_set_and_respects_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ipadrop.reading import inspector
+    from ipadrop.reading.sources import BytesSource, CountingSource
+
+    beta = CarRendition(600, 600, zlib_mlec(bgra_pixels(600, 600)), key=icon_key(identifier=77))
+    car = build_car([beta], facets={"Beta": {1: 85, 2: 220, 17: 77}})
+    info = {"CFBundleIcons": {"CFBundlePrimaryIcon": {"CFBundleIconName": "Beta"}}}
+    ipa = _ipa_with_catalog(car, info_extra=info)
+    icon = inspector.inspect_ipa(BytesSource(ipa)).facts.icon
+    assert icon is not None
+    assert (icon.source, icon.width) == ("Payload/Sample.app/Assets.car#Beta", 600)
+    # Above the cap the catalog is not even fetched: the loose 180 px icon wins.
+    monkeypatch.setattr(inspector, "MAX_CATALOG_BYTES", 1024)
+    source = CountingSource(BytesSource(ipa))
+    icon = inspector.inspect_ipa(source).facts.icon
+    assert icon is not None
+    assert icon.source.endswith(".png")
+    assert icon.width == 180

@@ -39,7 +39,7 @@ MAX_GUESSED_ICON_BYTES = 4 * 1024 * 1024
 # The compiled asset catalog is one entry read whole: above this (inflated)
 # size the loose PNGs are all we use. Large games carry catalogs of hundreds
 # of MB; an app's icons rarely need more than a few.
-MAX_CATALOG_BYTES = 48 * 1024 * 1024
+MAX_CATALOG_BYTES = 32 * 1024 * 1024
 DEFAULT_ICON_NAME = "AppIcon"
 MAX_TEXT_LENGTH = 256
 
