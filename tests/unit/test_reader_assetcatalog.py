@@ -341,3 +341,20 @@ def test_inspector_uses_the_named_icon_set_and_respects_the_cap(
     assert icon is not None
     assert icon.source.endswith(".png")
     assert icon.width == 180
+
+
+def test_garbage_lzvn_is_a_decoding_failure_not_a_memory_error() -> None:
+    """The lzfse binding answers some damaged LZVN blocks with MemoryError (a
+    failed, untouched allocation); the reader turns it into "no icon"."""
+    import random
+
+    from ipadrop.reading.assetcatalog import CatalogError, _lzfse_decompress
+
+    payload = random.Random(0).randbytes(200)  # noqa: S311 (test data)
+    stream = b"bvxn" + struct.pack("<II", 1000, len(payload)) + payload + b"bvx$"
+    with pytest.raises(MemoryError):
+        lzfse.decompress(stream)
+    with pytest.raises(CatalogError):
+        _lzfse_decompress(stream, 1 << 20)
+    icon = _icon(mlec(3, kcbc(8, payload), flags=1), 8)
+    assert extract_icon(build_car([icon])) is None

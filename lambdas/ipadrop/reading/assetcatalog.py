@@ -490,6 +490,10 @@ def _lzfse_decompress(stream: bytes, budget: int) -> bytes:
         out: bytes = lzfse.decompress(stream)
     except lzfse.error as exc:
         raise CatalogError("LZFSE data cannot be decoded") from exc
+    except MemoryError as exc:
+        # The binding grows its buffer while the decoder fails; on a damaged
+        # stream it gives up with a failed (untouched) allocation, not an error.
+        raise CatalogError("LZFSE data cannot be decoded") from exc
     if len(out) != declared:
         raise CatalogError("LZFSE data decodes to another size than it declares")
     return out
