@@ -186,16 +186,34 @@ def _lanes(data: bytes) -> int:
 
 
 def _unfilter_slow(kind: int, line: bytes, previous: bytes, bpp: int) -> bytes:
+    """Average and Paeth: each byte depends on the one just decoded, so a loop.
+
+    Paeth's distances are computed without the estimate itself:
+    |p - a| = |b - c|, |p - b| = |a - c|, |p - c| = |a + b - 2c|."""
     current = bytearray(line)
-    for i in range(len(current)):
-        left = current[i - bpp] if i >= bpp else 0
-        up = previous[i]
-        if kind == 3:
-            current[i] = (current[i] + ((left + up) >> 1)) & 0xFF
-            continue
-        upper_left = previous[i - bpp] if i >= bpp else 0
-        estimate = left + up - upper_left
-        pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - upper_left)
-        predictor = left if pa <= pb and pa <= pc else up if pb <= pc else upper_left
-        current[i] = (current[i] + predictor) & 0xFF
+    for i in range(bpp):  # no left neighbour: Average adds up // 2, Paeth adds up
+        current[i] = (current[i] + (previous[i] >> 1 if kind == 3 else previous[i])) & 0xFF
+    if kind == 3:
+        for i in range(bpp, len(current)):
+            current[i] = (current[i] + ((current[i - bpp] + previous[i]) >> 1)) & 0xFF
+        return bytes(current)
+    for i in range(bpp, len(current)):
+        a = current[i - bpp]
+        b = previous[i]
+        c = previous[i - bpp]
+        pa = b - c
+        pb = a - c
+        pc = pa + pb
+        if pa < 0:
+            pa = -pa
+        if pb < 0:
+            pb = -pb
+        if pc < 0:
+            pc = -pc
+        if pa <= pb and pa <= pc:
+            current[i] = (current[i] + a) & 0xFF
+        elif pb <= pc:
+            current[i] = (current[i] + b) & 0xFF
+        else:
+            current[i] = (current[i] + c) & 0xFF
     return bytes(current)
