@@ -6,7 +6,7 @@ import functools
 import struct
 import zlib
 
-from ipadrop.reading.png import PNG_SIGNATURE
+from ipadrop.reading.pixels import PNG_SIGNATURE
 
 # The 4 data bytes Xcode's pngcrush writes in the CgBI chunk.
 _CGBI_DATA = b"\x50\x00\x20\x06"

@@ -23,7 +23,7 @@ import segno
 from markupsafe import Markup
 
 from ipadrop.domain.model import AppFacts
-from ipadrop.reading.png import PNG_SIGNATURE
+from ipadrop.reading.pixels import PNG_SIGNATURE
 from ipadrop.render.urls import itms_services_url
 from ipadrop.text import clean_text, human_size, parse_iso_utc, version_label
 
