@@ -98,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     except (LocalStackError, BackendError, StateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -123,8 +126,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(host: str) -> str | None:
+    """A loud warning when the stack listens beyond this machine, else None."""
+    if host in _LOOPBACK_HOSTS or host.startswith("127."):
+        return None
+    where = "every network interface" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    line = "!" * 78
+    return (
+        f"{line}\n"
+        f"WARNING: --host {host!r} listens on {where}: the local stack has no\n"
+        "authentication (its admin API mints links and revokes builds for anyone who\n"
+        "reaches it). It answers only requests addressed to its own URL; use it on a\n"
+        "network you trust, and prefer the default --host 127.0.0.1.\n"
+        f"{line}"
+    )
+
+
 def _print_banner(stack: Any, elapsed: float) -> None:
-    config = stack.config()
+    config = stack.runtime()
     s3_kind = "embedded moto" if config["embedded_s3"] else "AWS_ENDPOINT_URL"
     state_dir = Path(config["state_dir"])
     print(f"ipadrop local is running at {stack.url} (started in {elapsed:.1f} s)")

@@ -141,7 +141,7 @@ class LocalStack:
             daemon=True,
         )
         self._http_thread.start()
-        write_runtime(state.directory, {"pid": os.getpid(), **self.config()})
+        write_runtime(state.directory, {"pid": os.getpid(), **self.runtime()})
 
     def _configure_environment(self) -> None:
         """The variables settings.py reads (set before the handlers are imported)."""
@@ -167,13 +167,17 @@ class LocalStack:
         os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "WARNING"
 
     def config(self) -> dict[str, Any]:
-        """What ``GET /_local/config`` answers: enough for the CLI to upload and call the API."""
+        """What ``GET /_local/config`` answers: where the stack is, never its S3 endpoint.
+
+        The S3 endpoint is one call away from the token keys and the CloudFront
+        private key, so it is only in ``runtime.json`` in the state folder (owner-only),
+        where the CLI on this machine reads it (docs/LOCAL.md, "Security").
+        """
         if self.state is None or self.backend is None:
             raise RuntimeError("the local stack is not running")
         return {
             "distribution_url": self.url,
             "api_url": self.url,
-            "s3_endpoint": self.backend.endpoint_url,
             "embedded_s3": self.backend.embedded is not None,
             "bucket": self.state.bucket,
             "drop_prefix": UPLOADS_PREFIX,
@@ -181,6 +185,12 @@ class LocalStack:
             "cloudfront_key_pair_id": self.state.cloudfront_key_pair_id,
             "state_dir": str(self.state.directory.resolve()),
         }
+
+    def runtime(self) -> dict[str, Any]:
+        """What ``runtime.json`` holds while the stack runs: the config and the S3 endpoint."""
+        if self.backend is None:
+            raise RuntimeError("the local stack is not running")
+        return {**self.config(), "s3_endpoint": self.backend.endpoint_url}
 
     def stop(self) -> None:
         if self._httpd is not None:

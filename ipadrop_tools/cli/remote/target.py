@@ -124,6 +124,7 @@ def local_target(endpoint: str) -> Target:
     except (urllib.error.URLError, ValueError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise CliError(f"no ipadrop local stack answers at {base} ({reason}).") from None
+    s3_endpoint = _local_s3_endpoint(config, base)
     return Target(
         description=f"local stack at {base}",
         bucket=str(config["bucket"]),
@@ -131,11 +132,35 @@ def local_target(endpoint: str) -> Target:
         api_url=str(config.get("api_url") or base).rstrip("/"),
         distribution_url=str(config.get("distribution_url") or base).rstrip("/"),
         s3=_s3_client(
-            str(config["s3_endpoint"]),
+            s3_endpoint,
             str(config.get("region") or "us-east-1"),
             local_credentials=bool(config.get("embedded_s3")),
         ),
     )
+
+
+def _local_s3_endpoint(config: dict[str, Any], base: str) -> str:
+    """The stack's S3 endpoint, from ``runtime.json`` in its state folder (owner-only).
+
+    ``/_local/config`` never tells it: any page a browser opens could ask
+    (docs/LOCAL.md, "Security"). Only the machine and user running the stack can read it.
+    """
+    from ipadrop_tools.local.state import RUNTIME_NAME, read_runtime
+
+    state_dir = Path(str(config.get("state_dir") or DEFAULT_STATE_DIR))
+    runtime = read_runtime(state_dir)
+    if (
+        runtime is None
+        or str(runtime.get("distribution_url", "")).rstrip("/")
+        != str(config.get("distribution_url", "")).rstrip("/")
+        or not runtime.get("s3_endpoint")
+    ):
+        raise CliError(
+            f"the local stack at {base} keeps its S3 endpoint in {state_dir / RUNTIME_NAME}, "
+            "which cannot be read here; run this command on the machine, and as the user, "
+            "that runs `ipadrop local`."
+        )
+    return str(runtime["s3_endpoint"])
 
 
 STACK_OUTPUTS = ("BucketName", "DropPrefix", "DistributionUrl", "ApiUrl")
