@@ -19,12 +19,15 @@ _UNSAFE = re.compile(
 )
 
 
-def clean_text(value: object, *, max_length: int | None = None) -> str | None:
-    """A string with controls and invisible/bidi characters removed and whitespace
-    trimmed; None for non-strings and strings that end up empty."""
+def clean_text(
+    value: object, *, max_length: int | None = None, replacement: str = ""
+) -> str | None:
+    """A string with controls and invisible/bidi characters removed (or replaced by
+    ``replacement``, to show that something was there) and whitespace trimmed; None
+    for non-strings and strings that end up empty."""
     if not isinstance(value, str):
         return None
-    cleaned = _UNSAFE.sub("", value).strip()
+    cleaned = _UNSAFE.sub(replacement, value).strip()
     if max_length is not None:
         cleaned = cleaned[:max_length]
     return cleaned or None

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from ipadrop.text import human_size
+from ipadrop.text import clean_text, human_size
 
 # ---------------------------------------------------------------------- rendering
 
@@ -44,14 +44,17 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def _escape(value: Any) -> str:
+    """Shown text: invisible and bidi characters dropped (they could spoof a name in a
+    terminal; see ipadrop.text.clean_text), then Rich markup escaped."""
     from rich.markup import escape
 
-    return escape(str(value if value is not None else ""))
+    return escape(clean_text(str(value if value is not None else "")) or "")
 
 
 def rejection_message(result: dict[str, Any]) -> str:
-    message = str(result.get("message") or "the upload was rejected").rstrip(".")
-    return f"rejected ({result.get('reason') or 'unknown'}): {message}."
+    message = clean_text(str(result.get("message") or "")) or "the upload was rejected"
+    reason = clean_text(str(result.get("reason") or "")) or "unknown"
+    return f"rejected ({reason}): {message.rstrip('.')}."
 
 
 def apps_table(apps: list[dict[str, Any]]) -> Any:
