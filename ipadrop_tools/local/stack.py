@@ -164,7 +164,9 @@ class LocalStack:
         os.environ.pop("IPADROP_PUBLIC_MODE", None)  # the local stack checks signatures
         os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ipadrop")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ipadrop")
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "WARNING"
+        # The poller logs one line per upload with its outcome; the handlers' own JSON
+        # logs (a rejection is a warning there) only with --verbose.
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "ERROR"
 
     def config(self) -> dict[str, Any]:
         """What ``GET /_local/config`` answers: where the stack is, never its S3 endpoint.

@@ -220,24 +220,48 @@ def test_a_revoked_build_stops_its_links_and_downloads(
     package = _package_url(link["manifest_url"])
     assert http_get(package)[0] == 200
 
-    revoked = _cli_json(local_stack, "revoke", "com.example.e2e.revoke", build_id)
+    revoked = _cli_json(local_stack, "revoke", "com.example.e2e.revoke", build_id, "--yes")
     assert revoked["revoked_at"]
+    assert revoked["changed"] is True
+    again = local_stack.cli("revoke", "com.example.e2e.revoke", build_id, "--yes")
+    assert again.returncode == 0
+    assert "already revoked" in again.stdout
     assert http_get(link["install_url"])[0] == 410
     assert http_get(package)[0] in (403, 404)  # the package itself is gone
 
 
-def test_rejected_upload_from_the_command_line_shows_the_reason_and_exits_1(
+def test_a_file_that_is_not_an_ipa_is_refused_before_it_is_uploaded(
     local_stack: RunningStack, tmp_path: Path
 ) -> None:
     bogus = tmp_path / "Notes.ipa"
     bogus.write_text("these are meeting notes, not an app")
     result = local_stack.cli("upload", str(bogus))
-    assert result.returncode == 1
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: rejected (not_a_zip): ")
+    assert lines[0].endswith("; nothing was uploaded.")
+
+
+def test_a_rejection_by_the_stack_exits_3_and_is_one_line_in_its_log(
+    local_stack: RunningStack, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "Minutes.ipa"
+    bogus.write_text("these are minutes, not an app")
+    result = local_stack.cli("upload", str(bogus), "--skip-check")
+    assert result.returncode == 3
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: rejected (not_a_zip): ")
     assert "Traceback" not in result.stderr
+    deadline = time.monotonic() + 10
+    while "/Minutes.ipa: rejected (not_a_zip): " not in local_stack.log_path.read_text():
+        assert time.monotonic() < deadline, local_stack.log_path.read_text()
+        time.sleep(0.1)
+    log = local_stack.log_path.read_text()
+    assert '"level"' not in log  # no raw JSON from the handlers without --verbose
 
 
 def test_publish_sample_prints_a_working_link_within_seconds(
