@@ -44,6 +44,10 @@ def test_clean_text_drops_every_kind_and_can_mark_them() -> None:
     assert clean_text("".join(INVISIBLE) + "App" + "".join(INVISIBLE)) == "App"
     assert clean_text("a\u202eb", replacement="?") == "a?b"
     assert clean_text("\u200b\ufeff") is None
+    # Joiners stay where they join something: emoji sequences, Persian and Indic words.
+    assert clean_text("\U0001f469\u200d\U0001f4bb Dev") == "\U0001f469\u200d\U0001f4bb Dev"
+    assert clean_text("\u0645\u200c\u0627") == "\u0645\u200c\u0627"
+    assert clean_text("Pay\u200dPal") == "PayPal"
 
 
 def test_the_inspector_strips_them_from_title_and_version() -> None:
