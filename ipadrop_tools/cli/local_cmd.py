@@ -76,10 +76,27 @@ def _configure_logging(verbose: bool) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
+# What the `local` extra adds (pyproject.toml): without them, `ipadrop local` says so.
+LOCAL_EXTRA_MODULES = ("moto", "werkzeug", "flask", "aws_lambda_powertools", "aws_xray_sdk")
+LOCAL_EXTRA_HINT = (
+    "error: ipadrop local needs the local extra: pip install 'ipadrop[local]' "
+    "(or make setup in a checkout)."
+)
+
+
 def run(args: argparse.Namespace) -> int:
-    from ipadrop_tools.local.backend import BackendError
-    from ipadrop_tools.local.stack import LocalStack, LocalStackError, LocalStackOptions
-    from ipadrop_tools.local.state import StateError
+    try:
+        import aws_lambda_powertools  # noqa: F401
+        import moto.server  # noqa: F401
+
+        from ipadrop_tools.local.backend import BackendError
+        from ipadrop_tools.local.stack import LocalStack, LocalStackError, LocalStackOptions
+        from ipadrop_tools.local.state import StateError
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in LOCAL_EXTRA_MODULES:
+            print(LOCAL_EXTRA_HINT, file=sys.stderr)
+            return 2
+        raise
 
     _configure_logging(args.verbose)
     started = time.monotonic()
