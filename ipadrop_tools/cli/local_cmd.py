@@ -162,6 +162,17 @@ def exposure_warning(host: str) -> str | None:
     )
 
 
+def command_name() -> str:
+    """How to type this command here: ``ipadrop`` when it is on PATH, else its path
+    (``.venv/bin/ipadrop`` after ``make setup``)."""
+    import shutil
+
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "ipadrop" and shutil.which("ipadrop") is None:
+        return os.path.relpath(argv0) if not argv0.is_absolute() else str(argv0)
+    return "ipadrop"
+
+
 def _print_banner(stack: Any, elapsed: float) -> None:
     config = stack.runtime()
     s3_kind = "embedded moto" if config["embedded_s3"] else "AWS_ENDPOINT_URL"
@@ -171,7 +182,7 @@ def _print_banner(stack: Any, elapsed: float) -> None:
     print(f"  bucket                    {config['bucket']} (drop IPAs under uploads/)")
     print(f"  state                     {state_dir}")
     print(f"  CloudFront public key     {state_dir / 'cloudfront_public_key.pem'}")
-    print(f"  upload                    ipadrop upload --endpoint {stack.url} MyApp.ipa")
+    print(f"  upload                    {command_name()} upload --endpoint {stack.url} MyApp.ipa")
     print(flush=True)
 
 

@@ -83,3 +83,12 @@ def test_ipadrop_local_without_the_extra_says_how_to_get_it() -> None:
     assert result.returncode == 2
     assert "pip install 'ipadrop[local]'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_local_md_commands_work_after_make_setup() -> None:
+    # `make setup` does not put .venv/bin on PATH: a bare `ipadrop` would not be found.
+    text = (REPO_ROOT / "docs" / "LOCAL.md").read_text()
+    blocks = text.split("```")[1::2]
+    commands = [line.strip() for block in blocks for line in block.splitlines()[1:]]
+    assert any(line.startswith(".venv/bin/ipadrop ") for line in commands)
+    assert not [line for line in commands if line.startswith("ipadrop ")]
