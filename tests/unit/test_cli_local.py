@@ -270,3 +270,25 @@ def test_the_log_has_one_readable_line_per_upload_with_its_outcome() -> None:
         "notes.txt: ignored",
     ]
     assert not any(line.lstrip().startswith("{") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("host", "loud"),
+    [
+        ("127.0.0.1", False),
+        ("localhost", False),
+        ("::1", False),
+        ("0.0.0.0", True),  # noqa: S104
+        ("::", True),
+        ("192.168.1.20", True),
+    ],
+)
+def test_listening_beyond_loopback_warns_loudly(host: str, loud: bool) -> None:
+    from ipadrop_tools.cli.local_cmd import exposure_warning
+
+    warning = exposure_warning(host)
+    assert (warning is not None) is loud
+    if warning:
+        assert "WARNING" in warning
+        assert "no\nauthentication" in warning or "no authentication" in warning
+        assert warning.startswith("!" * 20)
