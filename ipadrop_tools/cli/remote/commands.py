@@ -240,7 +240,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
         return 0
     apps = list_from(data, "apps")
     if not apps:
-        print("No apps yet: publish one with `ipadrop upload FILE`.")
+        print(f"No apps yet: publish one with `ipadrop upload FILE{_target_options(args)}`.")
         return 0
     make_console().print(apps_table(apps))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,6 +141,7 @@ class ProgressLines:
         self._write = write or (lambda line: print(line, file=sys.stderr, flush=True))
         self._started = clock()
         self._last = self._started
+        self._lock = threading.Lock()  # boto3 reports progress from its transfer threads
 
     def _due(self) -> bool:
         now = self._clock()
@@ -149,13 +151,15 @@ class ProgressLines:
         return True
 
     def advance(self, sent: int) -> None:
-        self.sent += sent
-        if self._due():
-            percent = 100 * self.sent // self.total if self.total else 100
-            self._write(
-                f"Uploading {self.name}: {percent}% "
-                f"({human_size(self.sent)} of {human_size(self.total)})"
-            )
+        with self._lock:
+            self.sent += sent
+            if not self._due():
+                return
+            done = self.sent
+        percent = 100 * done // self.total if self.total else 100
+        self._write(
+            f"Uploading {self.name}: {percent}% ({human_size(done)} of {human_size(self.total)})"
+        )
 
     def waiting(self, key: str, timeout: float) -> None:
         if self._due():
