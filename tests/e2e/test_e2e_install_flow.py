@@ -129,6 +129,36 @@ def test_tampered_or_unsigned_package_urls_are_403(published: Published) -> None
     assert http_get(url)[0] == 200  # the untouched URL still works
 
 
+def test_a_host_header_cannot_bend_a_signed_url_to_another_object(
+    published: Published, local_stack: RunningStack
+) -> None:
+    url = _package_url(published.link["manifest_url"])
+    other = url.split("?")[0].replace("/app.ipa", "/build.json") + "?" + url.split("?")[1]
+    # The signature covers app.ipa; "<signed url>#" as Host once made build.json pass.
+    host = url.removeprefix("http://") + "#"
+    status, _, body = http_get(other, {"Host": host})
+    assert status == 403
+    assert b"bundle_id" not in body
+    # A rebinding name is refused too, whatever the path.
+    assert http_get(url, {"Host": "evil.example"})[0] == 403
+    assert http_get(url)[0] == 200
+
+
+def test_head_and_a_trailing_slash_give_the_install_page(published: Published) -> None:
+    import urllib.request
+
+    url = published.link["install_url"]
+    status, headers, body = http_get(url + "/")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert b"<html" in body.lower()
+    request = urllib.request.Request(url, method="HEAD")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert response.read() == b""
+
+
 def test_a_signed_url_past_its_expiry_is_403(
     published: Published, local_stack: RunningStack
 ) -> None:
