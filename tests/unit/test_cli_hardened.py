@@ -268,6 +268,42 @@ def test_the_qr_code_scans_on_dark_and_light_terminals(default_fg: str, default_
     # included; a padding row below the quiet zone, if any, is light.
     assert shown[: len(expected)] == expected
     assert all(colour == "white" for row in shown[len(expected) :] for colour in row)
+    # And a real reader (zxing-cpp, not told to try inverted codes) reads the URL off
+    # the screen, terminal background around it.
+    assert _decode(shown, background=default_bg) == url
+
+
+def _decode(modules: list[list[str]], *, background: str, scale: int = 4) -> str | None:
+    import zxingcpp
+
+    margin = 3
+    width = len(modules[0]) + 2 * margin
+    level = {"black": 0, "white": 255}
+    canvas = [[level[background]] * width for _ in range(margin)]
+    for row in modules:
+        line = [level[background]] * margin + [level[c] for c in row]
+        canvas.append(line + [level[background]] * margin)
+    canvas += [[level[background]] * width for _ in range(margin)]
+    pixels = bytes(
+        value for row in canvas for _ in range(scale) for value in row for _ in range(scale)
+    )
+    image = memoryview(pixels).cast("B", (len(canvas) * scale, width * scale))
+    found = zxingcpp.read_barcode(image, try_invert=False)
+    return None if found is None else str(found.text)
+
+
+def test_segnos_own_terminal_code_is_a_negative_on_light_terminals() -> None:
+    # Why qr_text sets both colours: the reader above cannot read segno's compact
+    # output on a light terminal (it shows light modules in the dark foreground).
+    import segno
+
+    url = "http://127.0.0.1:8080/i/AQACazFrBNwDawYtgxpyib57FqamV76Klp2uin6xqamV4GsE"
+    buffer = io.StringIO()
+    segno.make(url, error="m").terminal(out=buffer, compact=True)
+    on_dark = _pixels(buffer.getvalue(), default_fg="white", default_bg="black")
+    on_light = _pixels(buffer.getvalue(), default_fg="black", default_bg="white")
+    assert _decode(on_dark, background="black") == url
+    assert _decode(on_light, background="white") is None
 
 
 # -------------------------------------------------------------------- link --ttl
