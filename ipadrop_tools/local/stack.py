@@ -57,7 +57,9 @@ class LocalStackOptions:
 
 
 def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (display only)
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (display only)
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
 
 
 class LocalStack:
