@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ipadrop import settings
 from ipadrop.domain.bucket_keys import UPLOADS_PREFIX
 from ipadrop_tools.local.backend import LOCAL_CREDENTIALS, Backend, provision, start_backend
 from ipadrop_tools.local.events import LOCAL_API_ID, LOCAL_REGION
@@ -57,7 +58,9 @@ class LocalStackOptions:
 
 
 def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (display only)
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (display only)
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
 
 
 class LocalStack:
@@ -141,7 +144,7 @@ class LocalStack:
             daemon=True,
         )
         self._http_thread.start()
-        write_runtime(state.directory, {"pid": os.getpid(), **self.config()})
+        write_runtime(state.directory, {"pid": os.getpid(), **self.runtime()})
 
     def _configure_environment(self) -> None:
         """The variables settings.py reads (set before the handlers are imported)."""
@@ -151,29 +154,35 @@ class LocalStack:
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": self.backend.endpoint_url,
-                "IPADROP_BUCKET": state.bucket,
-                "IPADROP_DISTRIBUTION_URL": self.url,
-                "IPADROP_TOKEN_SECRET_ID": state.token_secret_id,
-                "IPADROP_CLOUDFRONT_KEY_SECRET_ID": state.cloudfront_key_secret_id,
-                "IPADROP_CLOUDFRONT_KEY_PAIR_ID": state.cloudfront_key_pair_id,
+                settings.BUCKET_ENV: state.bucket,
+                settings.DISTRIBUTION_URL_ENV: self.url,
+                settings.TOKEN_SECRET_ID_ENV: state.token_secret_id,
+                settings.CLOUDFRONT_KEY_SECRET_ID_ENV: state.cloudfront_key_secret_id,
+                settings.CLOUDFRONT_KEY_PAIR_ID_ENV: state.cloudfront_key_pair_id,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
             }
         )
-        os.environ.pop("IPADROP_DISTRIBUTION_URL_PARAMETER", None)
-        os.environ.pop("IPADROP_PUBLIC_MODE", None)  # the local stack checks signatures
+        os.environ.pop(settings.DISTRIBUTION_URL_PARAMETER_ENV, None)
+        os.environ.pop(settings.PUBLIC_MODE_ENV, None)  # the local stack checks signatures
         os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ipadrop")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ipadrop")
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "WARNING"
+        # The poller logs one line per upload with its outcome; the handlers' own JSON
+        # logs (a rejection is a warning there) only with --verbose.
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "ERROR"
 
     def config(self) -> dict[str, Any]:
-        """What ``GET /_local/config`` answers: enough for the CLI to upload and call the API."""
+        """What ``GET /_local/config`` answers: where the stack is, never its S3 endpoint.
+
+        The S3 endpoint is one call away from the token keys and the CloudFront
+        private key, so it is only in ``runtime.json`` in the state folder (owner-only),
+        where the CLI on this machine reads it (docs/LOCAL.md, "Security").
+        """
         if self.state is None or self.backend is None:
             raise RuntimeError("the local stack is not running")
         return {
             "distribution_url": self.url,
             "api_url": self.url,
-            "s3_endpoint": self.backend.endpoint_url,
             "embedded_s3": self.backend.embedded is not None,
             "bucket": self.state.bucket,
             "drop_prefix": UPLOADS_PREFIX,
@@ -181,6 +190,12 @@ class LocalStack:
             "cloudfront_key_pair_id": self.state.cloudfront_key_pair_id,
             "state_dir": str(self.state.directory.resolve()),
         }
+
+    def runtime(self) -> dict[str, Any]:
+        """What ``runtime.json`` holds while the stack runs: the config and the S3 endpoint."""
+        if self.backend is None:
+            raise RuntimeError("the local stack is not running")
+        return {**self.config(), "s3_endpoint": self.backend.endpoint_url}
 
     def stop(self) -> None:
         if self._httpd is not None:

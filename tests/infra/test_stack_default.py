@@ -404,6 +404,7 @@ def test_routes_and_their_authorization(synthesized: Synth) -> None:
         "GET /apps/{bundle_id}/builds": "AWS_IAM",
         "DELETE /apps/{bundle_id}/builds/{build_id}": "AWS_IAM",
         "GET /i/{token}": "NONE",
+        "HEAD /i/{token}": "NONE",
         "GET /m/{token}/manifest.plist": "NONE",
     }
 

@@ -195,7 +195,8 @@ def render_install_page(ctx: InstallPageContext) -> str:
         "linkExpiresAt": ctx.link_expires_at,
         "installable": blocker is None,
     }
-    title = facts.title.strip() or facts.bundle_id
+    # Cleaned again here: build.json written before the cleaning got stricter.
+    title = clean_text(facts.title) or facts.bundle_id
     return _render(
         "install.html.j2",
         title=title,
@@ -203,7 +204,7 @@ def render_install_page(ctx: InstallPageContext) -> str:
         facts=facts,
         version=version_label(facts.version, facts.build),
         size=human_size(facts.size_bytes),
-        team_name=profile.team_name if profile else None,
+        team_name=clean_text(profile.team_name) if profile else None,
         team_id=profile.team_id if profile else None,
         distribution=distribution or "unknown",
         distribution_label=_DISTRIBUTION_LABELS.get(distribution or "", "Unknown"),
