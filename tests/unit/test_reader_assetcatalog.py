@@ -11,12 +11,8 @@ from pathlib import Path
 import lzfse
 import pytest
 
-from ipadrop.reading.assetcatalog import (
-    MAX_DECODED_BYTES,
-    Catalog,
-    extract_icon,
-    lzfse_declared_size,
-)
+from ipadrop.reading.assetcatalog import Catalog, extract_icon
+from ipadrop.reading.catalog_bitmaps import MAX_DECODED_BYTES, lzfse_declared_size
 from ipadrop.reading.pixels import Image
 from tests.car_builder import (
     CarRendition,
@@ -348,7 +344,7 @@ def test_garbage_lzvn_is_a_decoding_failure_not_a_memory_error() -> None:
     failed, untouched allocation); the reader turns it into "no icon"."""
     import random
 
-    from ipadrop.reading.assetcatalog import CatalogError, _lzfse_decompress
+    from ipadrop.reading.catalog_bitmaps import CatalogError, _lzfse_decompress
 
     payload = random.Random(0).randbytes(200)  # noqa: S311 (test data)
     stream = b"bvxn" + struct.pack("<II", 1000, len(payload)) + payload + b"bvx$"
