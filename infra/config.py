@@ -15,6 +15,8 @@ DEFAULT_TTL_MIN_SECONDS = 60
 DEFAULT_TTL_MAX_SECONDS = 7 * 86400
 DEFAULT_TTL_DEFAULT_SECONDS = 86400
 DEFAULT_STACK_NAME = "Ipadrop"
+# Concurrency reserved for (and capping) the tester-facing function; 0 = none.
+DEFAULT_PUBLIC_RESERVED_CONCURRENCY = 10
 
 CONTEXT_KEYS = (
     "stack_name",
@@ -31,6 +33,10 @@ CONTEXT_KEYS = (
     "keep_uploads",
     "contact",
     "cloudfront_key_generation",
+    "cloudfront_key_previous_generation",
+    "cloudfront_key_retire_now",
+    "cloudfront_logs",
+    "public_reserved_concurrency",
 )
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -62,6 +68,10 @@ class IpadropConfig:
     keep_uploads: bool = False
     contact: str | None = None
     cloudfront_key_generation: int = 1
+    cloudfront_key_previous_generation: int | None = None
+    cloudfront_key_retire_now: bool = False
+    cloudfront_logs: bool = True
+    public_reserved_concurrency: int = DEFAULT_PUBLIC_RESERVED_CONCURRENCY
 
     @property
     def has_custom_domain(self) -> bool:
@@ -118,6 +128,15 @@ class IpadropConfig:
         contact = get("contact")
         if contact is not None and not isinstance(contact, str):
             raise ConfigError("contact must be text")
+        generation = _int(get, "cloudfront_key_generation", 1, minimum=1)
+        previous_generation: int | None = None
+        if get("cloudfront_key_previous_generation") not in (None, ""):
+            previous_generation = _int(get, "cloudfront_key_previous_generation", 1, minimum=1)
+            if previous_generation >= generation:
+                raise ConfigError(
+                    "cloudfront_key_previous_generation must be lower than "
+                    f"cloudfront_key_generation (got {previous_generation} and {generation})"
+                )
         return cls(
             stack_name=stack_name,
             domain_name=domain_name,
@@ -132,7 +151,16 @@ class IpadropConfig:
             retain_builds=_int(get, "retain_builds", 0, minimum=0),
             keep_uploads=_bool(get, "keep_uploads"),
             contact=(contact.strip() or None) if contact else None,
-            cloudfront_key_generation=_int(get, "cloudfront_key_generation", 1, minimum=1),
+            cloudfront_key_generation=generation,
+            cloudfront_key_previous_generation=previous_generation,
+            cloudfront_key_retire_now=_bool(get, "cloudfront_key_retire_now"),
+            cloudfront_logs=_bool(get, "cloudfront_logs", default=True),
+            public_reserved_concurrency=_int(
+                get,
+                "public_reserved_concurrency",
+                DEFAULT_PUBLIC_RESERVED_CONCURRENCY,
+                minimum=0,
+            ),
         )
 
 
@@ -180,10 +208,10 @@ def _int(get: Callable[[str], Any], key: str, default: int, *, minimum: int) -> 
     return value
 
 
-def _bool(get: Callable[[str], Any], key: str) -> bool:
+def _bool(get: Callable[[str], Any], key: str, *, default: bool = False) -> bool:
     raw = get(key)
     if raw is None:
-        return False
+        return default
     if isinstance(raw, bool):
         return raw
     value = str(raw).strip().lower()

@@ -53,6 +53,20 @@ _GRANT_READ_REASONS = {
 }
 
 
+# Life of the signed asset URLs a manifest hands out (the link function's
+# IPADROP_ASSET_URL_TTL_SECONDS, set from here).
+ASSET_URL_TTL_SECONDS = 3600
+
+
+def previous_key_wait_seconds() -> int:
+    """How long a retired CloudFront key must stay trusted after the switch: warm
+    containers may sign with it until they re-read the secret, and what they
+    signed stays valid for the asset-URL life."""
+    from ipadrop.adapters.secrets import DEFAULT_MAX_AGE_SECONDS
+
+    return DEFAULT_MAX_AGE_SECONDS + ASSET_URL_TTL_SECONDS + 60
+
+
 def distribution_url_parameter_name(stack_name: str) -> str:
     return f"/ipadrop/{stack_name}/distribution-url"
 
@@ -101,6 +115,9 @@ class IpadropStack(cdk.Stack):
                 "Keys",
                 factory=factory,
                 cloudfront_key_generation=config.cloudfront_key_generation,
+                previous_key_generation=config.cloudfront_key_previous_generation,
+                retire_after_seconds=previous_key_wait_seconds(),
+                retire_now=config.cloudfront_key_retire_now,
             )
 
         # Where the link function learns the public base URL.
@@ -121,13 +138,15 @@ class IpadropStack(cdk.Stack):
             "IPADROP_LINK_TTL_MIN_SECONDS": str(config.link_ttl_min_seconds),
             "IPADROP_LINK_TTL_MAX_SECONDS": str(config.link_ttl_max_seconds),
             "IPADROP_LINK_TTL_DEFAULT_SECONDS": str(config.link_ttl_default_seconds),
+            "IPADROP_ASSET_URL_TTL_SECONDS": str(ASSET_URL_TTL_SECONDS),
             "IPADROP_PUBLIC_MODE": "true" if config.public_mode else "false",
         }
         if self.keys is not None:
             link_environment |= {
                 "IPADROP_TOKEN_SECRET_ID": self.keys.token_secret.secret_arn,
+                # The key-pair id is NOT here: it lives in the secret beside its
+                # key, so a rotation never pairs a new key with an old id.
                 "IPADROP_CLOUDFRONT_KEY_SECRET_ID": self.keys.cloudfront_key_secret.secret_arn,
-                "IPADROP_CLOUDFRONT_KEY_PAIR_ID": self.keys.key_pair_id,
             }
         if config.contact is not None:
             link_environment["IPADROP_CONTACT"] = config.contact

@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
+from infra.naming import account_wide_name
 
 UPLOADS_PREFIX = "uploads/"
 BUILDS_PREFIX = "builds/"
@@ -109,6 +110,7 @@ class Cdn(Construct):
         self.response_headers_policy = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
+            response_headers_policy_name=account_wide_name(self, "headers"),
             comment="ipadrop: HSTS, nosniff, no framing, no referrer, CSP for the install page",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -135,6 +137,7 @@ class Cdn(Construct):
         self.builds_cache_policy = cloudfront.CachePolicy(
             self,
             "BuildsCache",
+            cache_policy_name=account_wide_name(self, "builds-cache"),
             comment="ipadrop builds/*: ignore query strings (signatures), cookies and headers",
             query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
             header_behavior=cloudfront.CacheHeaderBehavior.none(),
@@ -155,8 +158,16 @@ class Cdn(Construct):
             bucket_arn=bucket.bucket_arn,
             bucket_regional_domain_name=bucket.bucket_regional_domain_name,
         )
+        self.origin_access_control = cloudfront.S3OriginAccessControl(
+            self,
+            "OriginAccessControl",
+            origin_access_control_name=account_wide_name(self, "oac"),
+            description="ipadrop: CloudFront reads builds/* of this stack's bucket",
+        )
         s3_origin = origins.S3BucketOrigin.with_origin_access_control(
-            origin_bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+            origin_bucket,
+            origin_access_control=self.origin_access_control,
+            origin_access_levels=[cloudfront.AccessLevel.READ],
         )
         api_origin = origins.HttpOrigin(
             api_domain_name,

@@ -270,13 +270,15 @@ def test_environment_uses_only_names_from_settings(synthesized: Synth) -> None:
 def test_link_function_environment(synthesized: Synth) -> None:
     variables = functions_by_handler(synthesized)[LINK]["Environment"]["Variables"]
     secrets = synthesized.resources("AWS::SecretsManager::Secret")
-    (public_key_id,) = synthesized.resources("AWS::CloudFront::PublicKey")
     assert variables["IPADROP_DISTRIBUTION_URL_PARAMETER"] == "/ipadrop/Ipadrop/distribution-url"
     assert "IPADROP_DISTRIBUTION_URL" not in variables  # would close the dependency cycle
     assert variables["IPADROP_TOKEN_SECRET_ID"]["Ref"] in secrets
     assert variables["IPADROP_CLOUDFRONT_KEY_SECRET_ID"]["Ref"] in secrets
     assert variables["IPADROP_TOKEN_SECRET_ID"] != variables["IPADROP_CLOUDFRONT_KEY_SECRET_ID"]
-    assert variables["IPADROP_CLOUDFRONT_KEY_PAIR_ID"] == {"Ref": public_key_id}
+    # The key-pair id lives in the secret beside its key (a rotation must not
+    # pair a new key with an old id): never in the environment.
+    assert "IPADROP_CLOUDFRONT_KEY_PAIR_ID" not in variables
+    assert variables["IPADROP_ASSET_URL_TTL_SECONDS"] == "3600"
     assert variables["IPADROP_LINK_TTL_MIN_SECONDS"] == "60"
     assert variables["IPADROP_LINK_TTL_MAX_SECONDS"] == "604800"
     assert variables["IPADROP_LINK_TTL_DEFAULT_SECONDS"] == "86400"

@@ -110,13 +110,14 @@ def build_service(
 def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
     from ipadrop.cfsign import sign_url
 
-    if settings.cloudfront_key_secret_id is None or settings.cloudfront_key_pair_id is None:
-        raise RuntimeError(
-            "IPADROP_CLOUDFRONT_KEY_SECRET_ID and IPADROP_CLOUDFRONT_KEY_PAIR_ID must be set"
-        )
-    # The secret is cached by Powertools; the parsed key by cfsign (per PEM).
-    pem: bytes = secrets.cloudfront_private_key(settings.cloudfront_key_secret_id)
-    key_pair_id = settings.cloudfront_key_pair_id
+    if settings.cloudfront_key_secret_id is None:
+        raise RuntimeError("IPADROP_CLOUDFRONT_KEY_SECRET_ID must be set")
+    # Key and key-pair id come from one read of the secret (cached by
+    # Powertools; the parsed key by cfsign, per PEM): never a new key under an old id.
+    key = secrets.cloudfront_signing_key(
+        settings.cloudfront_key_secret_id, default_key_pair_id=settings.cloudfront_key_pair_id
+    )
+    pem, key_pair_id = key.private_key_pem, key.key_pair_id
 
     def sign(url: str, *, expires_at: int) -> str:
         return sign_url(url, key_pair_id=key_pair_id, private_key_pem=pem, expires_at=expires_at)
