@@ -78,11 +78,14 @@ class LambdaFactory(Construct):
         retry_attempts: int | None = None,
         max_event_age: cdk.Duration | None = None,
         on_failure: lambda_.IDestination | None = None,
+        snap_start: bool = False,
     ) -> lambda_.Function:
         """A function named ``construct_id`` under ``scope`` running ``handler``.
 
         The asynchronous-invocation knobs (``retry_attempts``, ``max_event_age``,
-        ``on_failure``) matter for event-driven functions only.
+        ``on_failure``) matter for event-driven functions only. ``snap_start``:
+        snapshots of published versions (invoke them through an alias of
+        ``current_version``; old versions are deleted once replaced).
         """
         log_group = logs.LogGroup(
             scope,
@@ -118,6 +121,12 @@ class LambdaFactory(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             on_failure=on_failure,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            current_version_options=(
+                lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.DESTROY)
+                if snap_start
+                else None
+            ),
         )
         acknowledge_all(
             function,

@@ -95,7 +95,7 @@ class Cdn(Construct):
         construct_id: str,
         *,
         bucket: s3.IBucket,
-        log_bucket: s3.IBucket,
+        log_bucket: s3.IBucket | None,
         api_domain_name: str,
         key_group: cloudfront.IKeyGroup | None,
         content_security_policy: str,
@@ -214,9 +214,10 @@ class Cdn(Construct):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_ipv6=True,
             price_class=price_class,
-            enable_logging=True,
+            # None: no standard logs (opt-in regions, where CloudFront cannot deliver).
+            enable_logging=log_bucket is not None,
             log_bucket=log_bucket,
-            log_file_prefix="cloudfront/",
+            log_file_prefix="cloudfront/" if log_bucket is not None else None,
         )
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -244,6 +245,13 @@ class Cdn(Construct):
             "WAF costs more than the whole stack; pages need a valid token, builds a "
             "CloudFront signature, and the API stage is throttled.",
         )
+        if log_bucket is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR3",
+                "cloudfront_logs=false: chosen by the operator (opt-in regions, where CloudFront "
+                "standard logging cannot deliver); API access logs and S3 access logs remain.",
+            )
         if certificate is None:
             acknowledge(
                 self.distribution,
