@@ -6,7 +6,7 @@ Every key is optional; docs/DEPLOY.md lists them with their defaults.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,23 @@ CONTEXT_KEYS = (
     "cloudfront_logs",
     "public_reserved_concurrency",
 )
+
+# Keys that shape long-lived resources: they must come from cdk.json, never from
+# a one-off `-c`, or the next command without the flag (a key rotation, a
+# destroy) would rebuild the stack without them (docs/DEPLOY.md, Settings).
+PERSISTENT_KEYS = (
+    "stack_name",
+    "domain_name",
+    "hosted_zone_name",
+    "hosted_zone_id",
+    "certificate_arn",
+    "public_mode",
+    "alarm_email",
+    "cloudfront_key_generation",
+    "cloudfront_key_previous_generation",
+    "cloudfront_logs",
+)
+ALLOW_OVERRIDES_ENV = "IPADROP_ALLOW_CONTEXT_OVERRIDES"
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -161,6 +178,22 @@ class IpadropConfig:
                 DEFAULT_PUBLIC_RESERVED_CONCURRENCY,
                 minimum=0,
             ),
+        )
+
+
+def overridden_persistent_keys(
+    cdk_json_context: Mapping[str, Any], get: Callable[[str], Any]
+) -> list[str]:
+    """Persistent keys whose value differs from cdk.json's (i.e. came from ``-c``)."""
+    return [key for key in PERSISTENT_KEYS if get(key) != cdk_json_context.get(key)]
+
+
+def check_no_overrides(cdk_json_context: Mapping[str, Any], get: Callable[[str], Any]) -> None:
+    overridden = overridden_persistent_keys(cdk_json_context, get)
+    if overridden:
+        raise ConfigError(
+            f'{", ".join(overridden)} must be set in cdk.json ("context"), not with -c: '
+            "every later command (key rotation, destroy) has to see the same settings"
         )
 
 

@@ -67,9 +67,7 @@ class SigningKeys(Construct):
         self.cloudfront_key_secret = secretsmanager.Secret(
             self,
             "CloudFrontPrivateKey",
-            description=(
-                'ipadrop: CloudFront signing key {"key_pair_id", "private_key_pem", ...}'
-            ),
+            description=('ipadrop: CloudFront signing key {"key_pair_id", "private_key_pem", ...}'),
         )
         acknowledge(self.cloudfront_key_secret, "AwsSolutions-SMG4", _NO_AUTOMATIC_ROTATION)
 

@@ -126,9 +126,7 @@ def deploy_first(secrets: Any, secret_arn: str) -> dict[str, Any]:
     return created
 
 
-def test_create_makes_a_pair_that_signs_as_cloudfront_checks(
-    secrets: Any, secret_arn: str
-) -> None:
+def test_create_makes_a_pair_that_signs_as_cloudfront_checks(secrets: Any, secret_arn: str) -> None:
     response = keypair.handle(event("Create", secret_arn), secrets)
     assert response["PhysicalResourceId"] == f"{secret_arn}#generation-1"
     assert response["Data"]["PreviousPublicKeyPem"] == ""
@@ -157,9 +155,7 @@ def test_same_generation_update_keeps_key_and_id(secrets: Any, secret_arn: str) 
     assert stored(secrets, secret_arn) == before
 
 
-def test_same_generation_update_without_a_usable_key_fails(
-    secrets: Any, secret_arn: str
-) -> None:
+def test_same_generation_update_without_a_usable_key_fails(secrets: Any, secret_arn: str) -> None:
     # A fresh key here would never verify: CloudFront cannot change the public
     # key's encoded key in place. The update must fail, and leave the secret as is.
     secrets.put_secret_value(SecretId=secret_arn, SecretString='{"private_key_pem": "nope"}')

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError, ParamValidationError
 
 from ipadrop import indexes, layout
+from ipadrop.adapters.sdk_check import require_conditional_writes
 from ipadrop.model import BuildRecord
 from ipadrop.publish import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
 
@@ -121,6 +122,7 @@ class S3BuildStore:
         backoff_cap_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        require_conditional_writes(client)  # at init, before any write
         if copy_part_size <= 0 or multipart_copy_threshold <= 0:
             raise ValueError("copy sizes must be positive")
         self.client = client

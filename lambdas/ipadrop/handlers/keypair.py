@@ -105,7 +105,9 @@ def _key_pair(
                 "CloudFront public key cannot be given a new key in place: raise "
                 "cloudfront_key_generation to make a new key pair (docs/DEPLOY.md, Key rotation)"
             )
-        retiring = same_generation and bool(old.get("PreviousGeneration")) and not previous_generation
+        retiring = (
+            same_generation and bool(old.get("PreviousGeneration")) and not previous_generation
+        )
         if retiring and str(properties.get("RetireNow", "false")) != "true":
             _check_retirement(state, int(properties.get("RetireAfterSeconds", 0)))
     if key is None:
