@@ -21,7 +21,7 @@ def s3_client() -> Any:
         "s3",
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106
+        aws_secret_access_key="testing",
     )
 
 
