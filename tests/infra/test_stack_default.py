@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra-default")]
 
 PROCESSOR = "ipadrop.handlers.processor.handler"
 LINK = "ipadrop.handlers.link.handler"
+PUBLIC = "ipadrop.handlers.link_public.handler"
 KEYPAIR = "ipadrop.handlers.keypair.handler"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -236,7 +237,7 @@ def test_response_headers_policy_matches_the_install_page(synthesized: Synth) ->
 
 def test_every_function_has_the_factory_defaults(synthesized: Synth) -> None:
     functions = functions_by_handler(synthesized)
-    assert set(functions) == {PROCESSOR, LINK, KEYPAIR}
+    assert set(functions) == {PROCESSOR, LINK, PUBLIC, KEYPAIR}
     log_groups = synthesized.resources("AWS::Logs::LogGroup")
     for handler, properties in functions.items():
         assert properties["Architectures"] == ["arm64"], handler
@@ -244,11 +245,10 @@ def test_every_function_has_the_factory_defaults(synthesized: Synth) -> None:
         assert properties["TracingConfig"] == {"Mode": "Active"}, handler
         assert properties["RecursiveLoop"] == "Terminate", handler
         (layer,) = properties["Layers"]
-        assert re.fullmatch(
-            r"arn:aws:lambda:<AWS::Region>:017000801446:layer:"
-            r"AWSLambdaPowertoolsPythonV3-python313-arm64:\d+",
-            _arn_text(layer),
-        ), layer
+        # The layer ARN is the value of the release's public SSM parameter.
+        parameter = synthesized.templates["Ipadrop"]["Parameters"][layer["Ref"]]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        assert parameter["Default"].startswith("/aws/service/powertools/python/arm64/python3.13/")
         logging = properties["LoggingConfig"]
         assert logging["LogFormat"] == "JSON"
         group = log_groups[logging["LogGroup"]["Ref"]]["Properties"]
