@@ -4,6 +4,7 @@ on macOS as well as Linux, and the Node banner is silenced where it is set up.""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from typing import Any
@@ -40,8 +41,8 @@ def shell_blocks() -> list[str]:
 def cdk_commands() -> list[list[str]]:
     commands = []
     for block in shell_blocks():
-        for line in block.replace("\\\n", " ").splitlines():
-            line = line.split("#", 1)[0].strip()
+        for raw in block.replace("\\\n", " ").splitlines():
+            line = raw.split("#", 1)[0].strip()
             if line.startswith("npx cdk"):
                 commands.append(shlex.split(line))
     return commands
@@ -49,7 +50,7 @@ def cdk_commands() -> list[list[str]]:
 
 def context_flags(command: list[str]) -> dict[str, str]:
     flags: dict[str, str] = {}
-    for flag, value in zip(command, command[1:], strict=False):
+    for flag, value in itertools.pairwise(command):
         if flag in ("-c", "--context"):
             key, _, text = value.partition("=")
             flags[key] = text
@@ -83,7 +84,7 @@ def test_a_persistent_setting_given_with_c_is_refused() -> None:
     # What the old DEPLOY.md did: the domain on the deploy line only.
     cdk_json = cdk_json_context()
     flags = {"domain_name": "apps.example.com", "hosted_zone_name": "example.com"}
-    with pytest.raises(ConfigError, match="domain_name, hosted_zone_name must be set in cdk.json"):
+    with pytest.raises(ConfigError, match=r"domain_name, hosted_zone_name must be set in cdk\.json"):
         check_no_overrides(cdk_json, (cdk_json | flags).get)
 
 
@@ -110,7 +111,9 @@ def test_ci_recipe_waits_for_the_result_and_keys_are_unique_per_run() -> None:
     wait = ci.index("aws s3api wait object-exists")
     read = ci.index('aws s3 cp "s3://$BUCKET/results/')
     assert wait < read  # never read the result before it exists
-    assert "CI_RUN_ID" in ci and "CI_RUN_ATTEMPT" in ci  # a rerun gets its own key
+    # A rerun of the same commit gets a key (and a result) of its own.
+    assert "CI_RUN_ID" in ci
+    assert "CI_RUN_ATTEMPT" in ci
 
 
 def test_cost_table_names_log_retention_and_teardown_empties_versions() -> None:
