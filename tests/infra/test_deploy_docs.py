@@ -84,7 +84,10 @@ def test_a_persistent_setting_given_with_c_is_refused() -> None:
     # What the old DEPLOY.md did: the domain on the deploy line only.
     cdk_json = cdk_json_context()
     flags = {"domain_name": "apps.example.com", "hosted_zone_name": "example.com"}
-    with pytest.raises(ConfigError, match=r"domain_name, hosted_zone_name must be set in cdk\.json"):
+    with pytest.raises(
+        ConfigError,
+        match=r"domain_name, hosted_zone_name must be set in cdk\.json",
+    ):
         check_no_overrides(cdk_json, (cdk_json | flags).get)
 
 
