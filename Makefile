@@ -38,7 +38,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy lambdas infra app.py
+	$(BIN)/mypy lambdas ipadrop_tools infra app.py
 
 test: setup node_modules/.installed
 	scripts/install-chromium.sh

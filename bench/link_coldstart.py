@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
 
-from ipadrop.cfsign import generate_key_pair  # noqa: E402
+from ipadrop.adapters.cloudfront_signing import generate_key_pair  # noqa: E402
 from tests.conftest import _free_port, boto_client  # noqa: E402
 from tests.integration.link_support import (  # noqa: E402
     BUILD_1,

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench.common import median, ms, table
-from ipadrop.devkit.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
+from ipadrop_tools.devkit.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 
 MOBILE_THROTTLING = {
     "offline": False,
@@ -38,10 +38,10 @@ MOBILE_THROTTLING = {
 
 
 def our_page() -> str:
-    from ipadrop.devkit.sample_ipa import build_ipa_bytes
-    from ipadrop.ipa import inspect_ipa
+    from ipadrop.reading.inspector import inspect_ipa
+    from ipadrop.reading.sources import BytesSource
     from ipadrop.render.page import InstallPageContext, render_install_page
-    from ipadrop.sources import BytesSource
+    from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 
     inspection = inspect_ipa(BytesSource(build_ipa_bytes(title="Field Notes", version="2.4")))
     base = "https://apps.example.com"

@@ -1,7 +1,8 @@
 """Packaging the Lambda code without Docker.
 
-The asset is ``lambdas/``: the runtime package ``ipadrop`` (minus the parts that
-never ship: the CLI, the local runner, the dev kit) plus the third-party wheels
+The asset is ``lambdas/``: the runtime package ``ipadrop`` (everything in it
+ships; the CLI, the local stack and the devkit live in ``ipadrop_tools`` outside
+``lambdas/``, see docs/ARCHITECTURE.md) plus the third-party wheels
 of the ``lambda`` dependency group, installed for Lambda's platform (arm64,
 CPython 3.13) from the pinned ``lambdas/requirements.lock.txt``.
 
@@ -27,8 +28,6 @@ LAMBDA_SOURCE_ROOT = REPO_ROOT / "lambdas"
 PACKAGE_NAME = "ipadrop"
 REQUIREMENTS_LOCK = LAMBDA_SOURCE_ROOT / "requirements.lock.txt"
 
-# Sub-packages of ipadrop that never ship to Lambda (DESIGN.md, COMMON rules).
-EXCLUDED_SUBPACKAGES = ("cli", "local", "devkit")
 # Glob patterns kept out of the bundle and out of the asset fingerprint.
 EXCLUDED_PATTERNS = ("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".pytest_cache")
 
@@ -106,19 +105,13 @@ def _has_pip() -> bool:
 
 
 def copy_runtime_package(source_root: Path, output_dir: Path) -> Path:
-    """Copy ``<source_root>/ipadrop`` into ``output_dir`` without the non-runtime parts."""
+    """Copy ``<source_root>/ipadrop`` into ``output_dir`` (without caches)."""
     source = source_root / PACKAGE_NAME
     destination = output_dir / PACKAGE_NAME
     if destination.exists():
         shutil.rmtree(destination)
 
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        ignored = set(shutil.ignore_patterns(*EXCLUDED_PATTERNS)(directory, names))
-        if Path(directory) == source:
-            ignored.update(name for name in names if name in EXCLUDED_SUBPACKAGES)
-        return ignored
-
-    shutil.copytree(source, destination, ignore=ignore)
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*EXCLUDED_PATTERNS))
     return destination
 
 
@@ -162,10 +155,7 @@ def lambda_code(*, source_root: Path = LAMBDA_SOURCE_ROOT) -> lambda_.Code:
     """One asset for every function of the stack (bundled once per synth)."""
     return lambda_.Code.from_asset(
         str(source_root),
-        exclude=[
-            *EXCLUDED_PATTERNS,
-            *(f"{PACKAGE_NAME}/{name}" for name in EXCLUDED_SUBPACKAGES),
-        ],
+        exclude=list(EXCLUDED_PATTERNS),
         bundling=cdk.BundlingOptions(
             # Never pulled: the local bundler always succeeds or raises.
             image=cdk.DockerImage.from_registry("none"),

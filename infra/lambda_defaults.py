@@ -3,7 +3,7 @@
 Every function: arm64, Python 3.13, the shared locally-bundled asset, JSON logs
 into its own log group with a retention period, X-Ray active tracing, and
 Powertools from the AWS-published layer of the locked release, resolved at
-deploy time (boto3 comes from the runtime, DESIGN.md Deployment).
+deploy time (boto3 comes from the runtime, docs/DEPLOY.md).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ LINK_HANDLER = "ipadrop.handlers.link.handler"
 PUBLIC_HANDLER = "ipadrop.handlers.link_public.handler"
 LIVE_ALIAS = "live"
 
-# (method, path, needs IAM): the admin API of DESIGN.md plus the two public routes.
+# (method, path, needs IAM): the admin API (docs/ARCHITECTURE.md) plus the two public routes.
 ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.POST, "/links"),
     (apigw.HttpMethod.GET, "/apps"),

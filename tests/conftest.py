@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from ipadrop.devkit.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
+from ipadrop_tools.devkit.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"

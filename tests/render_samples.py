@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from ipadrop.model import AppFacts, IconInfo, ProfileInfo
+from ipadrop.domain.model import AppFacts, IconInfo, ProfileInfo
 from ipadrop.render.page import InstallPageContext
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -1,11 +1,12 @@
-"""ipadrop: over-the-air distribution of in-house iOS apps.
+"""ipadrop: over-the-air distribution of in-house iOS apps (the Lambda runtime).
 
-Layering (imports only point downwards):
-  pure core   model, layout, errors, zipreader, plists, png, provision, ipa,
-              render/, tokens, buildid, publish (orchestration over a Store protocol)
+Rooms by concern (see docs/ARCHITECTURE.md for what each may import):
+  pure core   reading/, domain/, links/, publishing/, render/, distribution/,
+              devices/, text.py, settings.py
   adapters    adapters/ (boto3 wrappers taking an injectable client)
-  handlers    handlers/ (Powertools, read settings, call the core)
-  tools       cli/, local/ (never shipped to Lambda)
+  handlers    handlers/ (Powertools; parse the event, call the core)
+The command line, the local stack and the devkit are in ``ipadrop_tools``,
+which never ships to Lambda.
 """
 
 __version__ = "0.1.0"

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from ipadrop.errors import IpaRejected
-from ipadrop.ipa import inspect_ipa
-from ipadrop.model import Inspection
+from ipadrop.domain.model import Inspection
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop.reading.sources import LocalFileSource
 from ipadrop.render.page import (
     CONTENT_SECURITY_POLICY,
     InstallPageContext,
     parse_iso_time,
     render_install_page,
 )
-from ipadrop.sources import LocalFileSource
 from tests.browser.conftest import (
     ANDROID_CHROME,
     DESKTOP_CHROME,

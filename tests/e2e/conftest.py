@@ -45,7 +45,7 @@ def subprocess_env() -> dict[str, str]:
 
 
 def ipadrop_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ipadrop.cli", *args]
+    return [sys.executable, "-m", "ipadrop_tools.cli", *args]
 
 
 @dataclass
@@ -62,7 +62,7 @@ class RunningStack:
 
     def run(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
         """``ipadrop ARGS --endpoint URL`` in this process (same code, no interpreter start)."""
-        from ipadrop.cli.main import main
+        from ipadrop_tools.cli.main import main
 
         capsys.readouterr()
         status = main([*args, "--endpoint", self.url])

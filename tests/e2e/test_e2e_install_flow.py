@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ipadrop.cfsign import sign_url
-from ipadrop.cli.main import main
-from ipadrop.devkit.sample_ipa import build_ipa
+from ipadrop.adapters.cloudfront_signing import sign_url
+from ipadrop.links.tokens import KeyRing, mint_token
 from ipadrop.render.page import content_security_policy
-from ipadrop.tokens import KeyRing, mint_token
+from ipadrop_tools.cli.main import main
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 from tests.e2e.conftest import (
     RunningStack,
     http_get,
@@ -274,12 +274,8 @@ def test_publish_sample_prints_a_working_link_within_seconds(
 def test_a_large_ipa_goes_up_in_parts_and_comes_back_whole(
     local_stack: RunningStack, tmp_path: Path
 ) -> None:
-    from ipadrop.cli.remote_cmd import (
-        MULTIPART_THRESHOLD,
-        local_target,
-        upload_and_wait,
-        upload_key_for,
-    )
+    from ipadrop_tools.cli.remote.target import MULTIPART_THRESHOLD, local_target
+    from ipadrop_tools.cli.remote.upload import upload_and_wait, upload_key_for
 
     ipa = tmp_path / "Large.ipa"
     build_ipa(

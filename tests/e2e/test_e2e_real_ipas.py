@@ -25,9 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ipadrop.errors import IpaRejected
-from ipadrop.ipa import inspect_ipa
-from ipadrop.sources import LocalFileSource
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop.reading.sources import LocalFileSource
 from tests.conftest import REAL_FIXTURES
 from tests.e2e.conftest import RunningStack, http_get
 

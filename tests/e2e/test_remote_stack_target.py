@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ipadrop.cli.main import main
+from ipadrop_tools.cli.main import main
 from tests.conftest import boto_client
 
 pytestmark = pytest.mark.integration

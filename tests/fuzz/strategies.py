@@ -21,17 +21,17 @@ from typing import Any, Literal, cast
 
 from hypothesis import strategies as st
 
-from ipadrop.devkit.sample_ipa import (
+from ipadrop.domain.bucket_keys import is_valid_bundle_id
+from ipadrop.domain.model import Inspection
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop.reading.sources import BytesSource
+from ipadrop_tools.devkit.sample_ipa import (
     ProfileKind,
     build_ipa_bytes,
     profile_plist,
     sample_profile,
 )
-from ipadrop.errors import IpaRejected
-from ipadrop.ipa import inspect_ipa
-from ipadrop.layout import is_valid_bundle_id
-from ipadrop.model import Inspection
-from ipadrop.sources import BytesSource
 
 # The reader caps each entry it reads at 2 MiB (Info.plist, icon, profile);
 # decoding an icon adds its pixels. Anything near this means a cap is missing.

@@ -83,8 +83,8 @@ def test_profiles_of_any_shape(traced_memory: None, ipa: bytes) -> None:
 
 def test_the_property_catches_escapes_and_memory_blowups(traced_memory: None) -> None:
     """The checks above can fail: a stray exception or a huge allocation is caught."""
-    from ipadrop.errors import IpaRejected
-    from ipadrop.model import Inspection
+    from ipadrop.domain.model import Inspection
+    from ipadrop.reading.errors import IpaRejected
 
     def crashing(_: object) -> Inspection:
         raise KeyError("boom")

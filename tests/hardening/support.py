@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ipadrop import layout
-from ipadrop.cfsign import generate_key_pair
-from ipadrop.devkit.sample_ipa import build_ipa_bytes, sample_profile
+from ipadrop.adapters.cloudfront_signing import generate_key_pair
+from ipadrop.domain import bucket_keys
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes, sample_profile
 from tests.integration.link_support import Stack, open_stack
 from tests.integration.processor_support import list_keys, read_json
 
@@ -143,26 +143,28 @@ def assert_keys_confined(client: Any, bucket: str, allowed_bundles: set[str]) ->
     valid build of an allowed app; no key has an empty or dot segment."""
     keys = list_keys(client, bucket)
     for key in keys:
-        if key.startswith(layout.UPLOADS_PREFIX):
+        if key.startswith(bucket_keys.UPLOADS_PREFIX):
             continue
-        if key.startswith(layout.RESULTS_PREFIX):
+        if key.startswith(bucket_keys.RESULTS_PREFIX):
             assert key.endswith(".json"), key
-            assert key[len(layout.RESULTS_PREFIX) :].startswith(layout.UPLOADS_PREFIX), key
+            assert key[len(bucket_keys.RESULTS_PREFIX) :].startswith(bucket_keys.UPLOADS_PREFIX), (
+                key
+            )
             continue
-        if key == layout.APPS_INDEX_KEY:
+        if key == bucket_keys.APPS_INDEX_KEY:
             continue
         parts = key.split("/")
         assert parts[0] == "builds", f"written outside builds/: {key!r}"
         assert all(part not in ("", ".", "..") for part in parts), key
         bundle_id = parts[1]
-        assert layout.is_valid_bundle_id(bundle_id), key
+        assert bucket_keys.is_valid_bundle_id(bundle_id), key
         assert bundle_id in allowed_bundles, f"unexpected app folder: {key!r}"
         if len(parts) == 3:
             assert parts[2] == "index.json", key
         else:
             assert len(parts) == 4, key
-            assert layout.is_valid_build_id(parts[2]), key
-            assert key == layout.build_file_key(bundle_id, parts[2], parts[3]), key
+            assert bucket_keys.is_valid_build_id(parts[2]), key
+            assert key == bucket_keys.build_file_key(bundle_id, parts[2], parts[3]), key
     return keys
 
 
@@ -170,8 +172,8 @@ def assert_indexes_consistent(client: Any, bucket: str) -> dict[str, list[str]]:
     """Listed builds are complete; complete builds are listed (build.json absent
     means not in any index); the apps index agrees with every app index.
     Returns build ids per app."""
-    keys = set(list_keys(client, bucket, layout.BUILDS_PREFIX))
-    apps = read_json(client, bucket, layout.APPS_INDEX_KEY)["apps"] if keys else []
+    keys = set(list_keys(client, bucket, bucket_keys.BUILDS_PREFIX))
+    apps = read_json(client, bucket, bucket_keys.APPS_INDEX_KEY)["apps"] if keys else []
     listed: dict[str, list[str]] = {}
     app_indexes = sorted(k for k in keys if k.count("/") == 2 and k.endswith("/index.json"))
     for index_key in app_indexes:
@@ -181,8 +183,12 @@ def assert_indexes_consistent(client: Any, bucket: str) -> dict[str, list[str]]:
         assert ids == sorted(ids, reverse=True), "app index not newest first"
         assert len(set(ids)) == len(ids), "a build is listed twice"
         for build_id in ids:
-            for name in (layout.BUILD_JSON_NAME, layout.IPA_NAME, layout.MANIFEST_NAME):
-                assert layout.build_file_key(bundle_id, build_id, name) in keys, (
+            for name in (
+                bucket_keys.BUILD_JSON_NAME,
+                bucket_keys.IPA_NAME,
+                bucket_keys.MANIFEST_NAME,
+            ):
+                assert bucket_keys.build_file_key(bundle_id, build_id, name) in keys, (
                     f"{bundle_id}/{build_id} is listed but has no {name}"
                 )
         listed[bundle_id] = ids
@@ -192,7 +198,7 @@ def assert_indexes_consistent(client: Any, bucket: str) -> dict[str, list[str]]:
         assert row["latest_build_id"] == (live[0] if live else None)
     for key in keys:
         parts = key.split("/")
-        if len(parts) == 4 and parts[3] == layout.BUILD_JSON_NAME:
+        if len(parts) == 4 and parts[3] == bucket_keys.BUILD_JSON_NAME:
             assert parts[2] in listed.get(parts[1], []), f"{key} exists but is not listed"
     assert {app["bundle_id"] for app in apps} == set(listed)
     return listed

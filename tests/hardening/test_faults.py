@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from ipadrop import layout
-from ipadrop.devkit.sample_ipa import build_ipa_bytes
+from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
 from ipadrop.settings import ProcessorSettings
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from tests.conftest import boto_client
 from tests.hardening.support import assert_indexes_consistent, assert_keys_confined
 from tests.integration.processor_support import WRITE_OPERATIONS, list_keys, read_json
@@ -60,19 +60,19 @@ def deliver(client: Any, bucket: str, *records: dict[str, Any]) -> dict[str, Any
 
 def assert_no_half_build(client: Any, bucket: str) -> None:
     """Whatever an index shows (an app index row, an apps index 'latest') is complete."""
-    keys = set(list_keys(client, bucket, layout.BUILDS_PREFIX))
+    keys = set(list_keys(client, bucket, bucket_keys.BUILDS_PREFIX))
     shown: set[tuple[str, str]] = set()
     for key in keys:
         if key.count("/") == 2 and key.endswith("/index.json"):
             index = read_json(client, bucket, key)
             shown |= {(index["bundle_id"], e["build_id"]) for e in index["builds"]}
-    if layout.APPS_INDEX_KEY in keys:
-        for app in read_json(client, bucket, layout.APPS_INDEX_KEY)["apps"]:
+    if bucket_keys.APPS_INDEX_KEY in keys:
+        for app in read_json(client, bucket, bucket_keys.APPS_INDEX_KEY)["apps"]:
             if app["latest_build_id"]:
                 shown.add((app["bundle_id"], app["latest_build_id"]))
     for bundle_id, build_id in shown:
-        for name in (layout.BUILD_JSON_NAME, layout.IPA_NAME, layout.MANIFEST_NAME):
-            assert layout.build_file_key(bundle_id, build_id, name) in keys, (
+        for name in (bucket_keys.BUILD_JSON_NAME, bucket_keys.IPA_NAME, bucket_keys.MANIFEST_NAME):
+            assert bucket_keys.build_file_key(bundle_id, build_id, name) in keys, (
                 f"{bundle_id}/{build_id} is visible without {name}"
             )
 
@@ -107,8 +107,8 @@ def test_fifty_concurrent_uploads_of_five_apps(
     listed = assert_indexes_consistent(s3, bucket_name)
     assert {bundle: len(ids) for bundle, ids in listed.items()} == dict.fromkeys(bodies, 10)
     assert_keys_confined(s3, bucket_name, set(bodies))
-    assert list_keys(s3, bucket_name, layout.UPLOADS_PREFIX) == []
-    results = list_keys(s3, bucket_name, layout.RESULTS_PREFIX)
+    assert list_keys(s3, bucket_name, bucket_keys.UPLOADS_PREFIX) == []
+    results = list_keys(s3, bucket_name, bucket_keys.RESULTS_PREFIX)
     assert len(results) == 50
     assert {read_json(s3, bucket_name, key)["status"] for key in results} == {"published"}
 
@@ -139,13 +139,13 @@ def test_redelivered_and_out_of_order_events_give_each_build_once(
     listed = assert_indexes_consistent(s3, bucket_name)
     ids = listed[bundle_id]
     assert len(ids) == 8
-    index = read_json(s3, bucket_name, layout.app_index_key(bundle_id))
+    index = read_json(s3, bucket_name, bucket_keys.app_index_key(bundle_id))
     uploaded = [entry["uploaded_at"] for entry in index["builds"]]
     assert uploaded == sorted(uploaded, reverse=True), "newest upload first, whatever the order"
-    (app,) = read_json(s3, bucket_name, layout.APPS_INDEX_KEY)["apps"]
+    (app,) = read_json(s3, bucket_name, bucket_keys.APPS_INDEX_KEY)["apps"]
     assert app["latest_build_id"] == ids[0]
     assert app["updated_at"] == (START + timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert list_keys(s3, bucket_name, layout.UPLOADS_PREFIX) == []
+    assert list_keys(s3, bucket_name, bucket_keys.UPLOADS_PREFIX) == []
 
 
 class SimulatedFault(Exception):
@@ -227,6 +227,6 @@ def test_a_fault_at_every_write_then_a_retry_loses_nothing(
         assert len(listed["com.example.app0"]) == 3, (number, writes[number - 1])
         assert retried["build_id"] in listed["com.example.app0"]
         assert_keys_confined(s3, bucket, {"com.example.app0"})
-        assert list_keys(s3, bucket, layout.UPLOADS_PREFIX) == [], number
-        result = read_json(s3, bucket, layout.result_key(record["s3"]["object"]["key"]))
+        assert list_keys(s3, bucket, bucket_keys.UPLOADS_PREFIX) == [], number
+        result = read_json(s3, bucket, bucket_keys.result_key(record["s3"]["object"]["key"]))
         assert (result["status"], result["build_id"]) == ("published", retried["build_id"])

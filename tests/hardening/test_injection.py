@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ipadrop import layout
+from ipadrop.domain import bucket_keys
 from ipadrop.render.urls import ITMS_SERVICES_PREFIX
 from tests.hardening.support import (
     HOSTILE,
@@ -91,7 +91,7 @@ def _publish(stack: Stack, bundle_id: str, values: dict[str, str]) -> str:
 
 
 def _object(stack: Stack, bundle_id: str, build_id: str, name: str) -> bytes:
-    key = layout.build_file_key(bundle_id, build_id, name)
+    key = bucket_keys.build_file_key(bundle_id, build_id, name)
     body: bytes = stack.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read()
     return body
 
@@ -143,16 +143,16 @@ def test_hostile_strings_stay_text_everywhere(stack: Stack, reference_id: str, c
 
     # What the processor wrote.
     record = read_json(
-        stack.s3, stack.bucket, layout.build_file_key(bundle_id, build_id, "build.json")
+        stack.s3, stack.bucket, bucket_keys.build_file_key(bundle_id, build_id, "build.json")
     )
     _assert_json_facts(record, values)
     assert record["minimum_os_version"] == values["minimum_os"]
     assert record["profile"]["name"] == values["profile_name"]
     assert record["profile"]["team_name"] == values["team_name"]
     assert record["profile"]["team_id"] == values["team_id"]
-    (entry,) = read_json(stack.s3, stack.bucket, layout.app_index_key(bundle_id))["builds"]
+    (entry,) = read_json(stack.s3, stack.bucket, bucket_keys.app_index_key(bundle_id))["builds"]
     _assert_json_facts(entry, values)
-    result = read_json(stack.s3, stack.bucket, layout.result_key(f"uploads/{bundle_id}.ipa"))
+    result = read_json(stack.s3, stack.bucket, bucket_keys.result_key(f"uploads/{bundle_id}.ipa"))
     _assert_json_facts(result, values)
     _assert_manifest(_object(stack, bundle_id, build_id, "manifest.plist"), values, bundle_id)
     shown = {
@@ -206,13 +206,13 @@ def test_control_and_separator_characters_are_dropped_the_same_way_everywhere(
     values = {**BENIGN, "title": raw, "version": raw}
     build_id = _publish(stack, "com.example.controls", values)
     result = read_json(
-        stack.s3, stack.bucket, layout.result_key("uploads/com.example.controls.ipa")
+        stack.s3, stack.bucket, bucket_keys.result_key("uploads/com.example.controls.ipa")
     )
     assert result["title"] == expected
     record = read_json(
         stack.s3,
         stack.bucket,
-        layout.build_file_key("com.example.controls", build_id, "build.json"),
+        bucket_keys.build_file_key("com.example.controls", build_id, "build.json"),
     )
     assert record["title"] == expected
     assert record["version"] == expected
@@ -246,7 +246,7 @@ def test_a_hostile_bundle_id_is_refused_and_the_refusal_is_plain_json(
 
     assert outcome.status == "rejected"
     assert outcome.reason == "bad_bundle_id"
-    raw = stack.s3.get_object(Bucket=stack.bucket, Key=layout.result_key(key))["Body"].read()
+    raw = stack.s3.get_object(Bucket=stack.bucket, Key=bucket_keys.result_key(key))["Body"].read()
     result = json.loads(raw)
     assert result["status"] == "rejected"
     assert result["bundle_id"] is None

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from ipadrop import layout
-from ipadrop.devkit.sample_ipa import build_ipa_bytes
+from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
 from ipadrop.settings import ProcessorSettings
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from tests.conftest import boto_client
 from tests.hardening.support import assert_indexes_consistent, assert_keys_confined
 from tests.integration.link_support import Stack
@@ -76,7 +76,7 @@ def test_bundle_ids_from_info_plists_never_steer_a_write(s3: Any, bucket: str) -
         body = build_ipa_bytes(info_extra={"CFBundleIdentifier": bundle_id}, profile=None)
         key = f"uploads/case-{number}.ipa"
         outcome = publisher.publish(to_upload_event(put_and_describe(s3, bucket, key, body)))
-        result = read_json(s3, bucket, layout.result_key(key))
+        result = read_json(s3, bucket, bucket_keys.result_key(key))
         if bundle_id in ACCEPTED_BUNDLE_IDS:
             assert outcome.status == "published", (bundle_id, outcome.message)
             assert result["bundle_id"] == bundle_id
@@ -128,16 +128,16 @@ def test_upload_names_only_reach_their_own_result_record(
     statuses = {o["upload_key"]: o["status"] for o in result["outcomes"]}
     assert statuses == dict.fromkeys(UPLOAD_NAMES, "published")
     keys = assert_keys_confined(s3, bucket, {SAMPLE})
-    expected_results = {layout.result_key(name) for name in UPLOAD_NAMES}
-    assert {k for k in keys if k.startswith(layout.RESULTS_PREFIX)} == expected_results
-    assert [k for k in keys if k.startswith(layout.UPLOADS_PREFIX)] == []
+    expected_results = {bucket_keys.result_key(name) for name in UPLOAD_NAMES}
+    assert {k for k in keys if k.startswith(bucket_keys.RESULTS_PREFIX)} == expected_results
+    assert [k for k in keys if k.startswith(bucket_keys.UPLOADS_PREFIX)] == []
     listed = assert_indexes_consistent(s3, bucket)
     assert len(listed[SAMPLE]) == len(UPLOAD_NAMES)
     for name in UPLOAD_NAMES:
-        record = read_json(s3, bucket, layout.result_key(name))
+        record = read_json(s3, bucket, bucket_keys.result_key(name))
         assert record["upload_key"] == name
         build = read_json(
-            s3, bucket, layout.build_file_key(SAMPLE, record["build_id"], "build.json")
+            s3, bucket, bucket_keys.build_file_key(SAMPLE, record["build_id"], "build.json")
         )
         assert build["upload_key"] == name
 
@@ -176,7 +176,7 @@ def link_world(
     bucket_name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Any:
-    from ipadrop.cfsign import generate_key_pair
+    from ipadrop.adapters.cloudfront_signing import generate_key_pair
     from tests.hardening.support import link_stack
 
     yield from link_stack(moto_endpoint, bucket_name, generate_key_pair(), monkeypatch)
@@ -225,4 +225,4 @@ def test_ids_in_admin_requests_never_reach_a_key(link_world: Stack) -> None:
 
     assert snapshot(s3, bucket) == before
     assert_keys_confined(s3, bucket, {SAMPLE})
-    assert list_keys(s3, bucket, layout.app_prefix(SAMPLE))
+    assert list_keys(s3, bucket, bucket_keys.app_prefix(SAMPLE))

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ipadrop import tokens
-from ipadrop.cfsign import SignatureRejected, verify_signed_url
-from ipadrop.handlers import link
+from ipadrop.handlers import wiring
+from ipadrop.links import tokens
+from ipadrop_tools.local.cloudfront_verify import SignatureRejected, verify_signed_url
 from tests.hardening.support import cloudfront_keys, link_stack
 from tests.integration.link_support import (
     BUILD_1,
@@ -185,7 +185,7 @@ def test_replays_past_expiry_are_gone_and_early_ones_forbidden(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     start = int(time.time())
-    monkeypatch.setattr(link, "clock", lambda: start)
+    monkeypatch.setattr(wiring, "clock", lambda: start)
     token = token_of(stack.mint(BUILD_1, ttl=60))
     claims = tokens.read_token(
         tokens.KeyRing.from_secret_json(
@@ -202,7 +202,7 @@ def test_replays_past_expiry_are_gone_and_early_ones_forbidden(
         (start + 10 * 365 * 86400, [410, 410]),
         (start - 1, [403, 403]),  # before it was minted
     ):
-        monkeypatch.setattr(link, "clock", lambda moment=moment: moment)
+        monkeypatch.setattr(wiring, "clock", lambda moment=moment: moment)
         responses = open_both(stack, token)
         assert [r["statusCode"] for r in responses] == statuses, moment - start
         if statuses[0] == 410:

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ipadrop import indexes, layout
-from ipadrop.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
 
 ACCOUNT_ID = "123456789012"
 DISTRIBUTION_URL = "https://d111111abcdef8.cloudfront.net"
@@ -169,25 +169,29 @@ def seed_build(s3: Any, bucket: str, record: BuildRecord) -> None:
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
     put(
-        layout.build_file_key(bundle_id, build_id, layout.IPA_NAME),
+        bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.IPA_NAME),
         ipa_bytes(bundle_id, build_id),
         "application/octet-stream",
     )
-    put(layout.build_file_key(bundle_id, build_id, layout.ICON_NAME), tiny_png(), "image/png")
     put(
-        layout.build_file_key(bundle_id, build_id, layout.BUILD_JSON_NAME),
+        bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.ICON_NAME),
+        tiny_png(),
+        "image/png",
+    )
+    put(
+        bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.BUILD_JSON_NAME),
         json.dumps(record.to_json()).encode(),
         "application/json",
     )
 
     # The indexes as the processor writes them (same pure functions).
-    app_key = layout.app_index_key(bundle_id)
+    app_key = bucket_keys.app_index_key(bundle_id)
     app_index, _ = indexes.upsert_build(_get_json(s3, bucket, app_key), record)
     put(app_key, json.dumps(app_index).encode(), "application/json")
     apps_index = indexes.upsert_app(
-        _get_json(s3, bucket, layout.APPS_INDEX_KEY), indexes.app_summary(app_index)
+        _get_json(s3, bucket, bucket_keys.APPS_INDEX_KEY), indexes.app_summary(app_index)
     )
-    put(layout.APPS_INDEX_KEY, json.dumps(apps_index).encode(), "application/json")
+    put(bucket_keys.APPS_INDEX_KEY, json.dumps(apps_index).encode(), "application/json")
 
 
 def _get_json(s3: Any, bucket: str, key: str) -> Any:

@@ -9,19 +9,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
-from ipadrop import layout
 from ipadrop.adapters.s3source import S3RangeSource
 from ipadrop.adapters.s3store import S3BuildStore
+from ipadrop.domain import bucket_keys
 from ipadrop.handlers.processor import upload_event
-from ipadrop.publish import Publisher, PublishOptions, UploadEvent
+from ipadrop.publishing.publisher import Publisher, PublishOptions, UploadEvent
 
 DISTRIBUTION_URL = "https://apps.example.com"
 
 EXPECTED_HEADERS = {
-    layout.IPA_NAME: ("application/octet-stream", "public, max-age=31536000, immutable"),
-    layout.ICON_NAME: ("image/png", "public, max-age=31536000, immutable"),
-    layout.MANIFEST_NAME: ("text/xml", "public, max-age=300"),
-    layout.PAGE_NAME: ("text/html; charset=utf-8", "public, max-age=300"),
+    bucket_keys.IPA_NAME: ("application/octet-stream", "public, max-age=31536000, immutable"),
+    bucket_keys.ICON_NAME: ("image/png", "public, max-age=31536000, immutable"),
+    bucket_keys.MANIFEST_NAME: ("text/xml", "public, max-age=300"),
+    bucket_keys.PAGE_NAME: ("text/html; charset=utf-8", "public, max-age=300"),
     ".json": ("application/json", "no-cache"),
 }
 
@@ -100,7 +100,7 @@ def object_exists(client: Any, bucket: str, key: str) -> bool:
 
 
 def build_folders(client: Any, bucket: str, bundle_id: str) -> set[str]:
-    prefix = layout.app_prefix(bundle_id)
+    prefix = bucket_keys.app_prefix(bundle_id)
     return {
         key[len(prefix) :].split("/", 1)[0]
         for key in list_keys(client, bucket, prefix)
@@ -111,12 +111,17 @@ def build_folders(client: Any, bucket: str, bundle_id: str) -> set[str]:
 def assert_build_files(
     client: Any, bucket: str, bundle_id: str, build_id: str, *, has_icon: bool = True
 ) -> None:
-    names = [layout.IPA_NAME, layout.MANIFEST_NAME, layout.PAGE_NAME, layout.BUILD_JSON_NAME]
+    names = [
+        bucket_keys.IPA_NAME,
+        bucket_keys.MANIFEST_NAME,
+        bucket_keys.PAGE_NAME,
+        bucket_keys.BUILD_JSON_NAME,
+    ]
     if has_icon:
-        names.append(layout.ICON_NAME)
-    present = set(list_keys(client, bucket, layout.build_prefix(bundle_id, build_id)))
+        names.append(bucket_keys.ICON_NAME)
+    present = set(list_keys(client, bucket, bucket_keys.build_prefix(bundle_id, build_id)))
     for name in names:
-        assert layout.build_file_key(bundle_id, build_id, name) in present, name
+        assert bucket_keys.build_file_key(bundle_id, build_id, name) in present, name
 
 
 def assert_complete_build(
@@ -125,11 +130,11 @@ def assert_complete_build(
     """Every artefact, build.json and both index rows exist; returns build.json."""
     assert_build_files(client, bucket, bundle_id, build_id, has_icon=has_icon)
     record = read_json(
-        client, bucket, layout.build_file_key(bundle_id, build_id, layout.BUILD_JSON_NAME)
+        client, bucket, bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.BUILD_JSON_NAME)
     )
-    app_index = read_json(client, bucket, layout.app_index_key(bundle_id))
+    app_index = read_json(client, bucket, bucket_keys.app_index_key(bundle_id))
     assert build_id in [entry["build_id"] for entry in app_index["builds"]]
-    apps = read_json(client, bucket, layout.APPS_INDEX_KEY)["apps"]
+    apps = read_json(client, bucket, bucket_keys.APPS_INDEX_KEY)["apps"]
     assert bundle_id in [app["bundle_id"] for app in apps]
     return dict(record)
 

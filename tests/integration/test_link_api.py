@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.adapters.secrets import RuntimeSecrets, SecretUnusable
-from ipadrop.cfsign import generate_key_pair
 from tests.conftest import boto_client
 from tests.integration.link_support import (
     BUILD_1,

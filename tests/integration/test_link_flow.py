@@ -15,10 +15,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from ipadrop import layout, tokens
-from ipadrop.cfsign import SignatureRejected, generate_key_pair, verify_signed_url
-from ipadrop.handlers import link
+from ipadrop.adapters.cloudfront_signing import generate_key_pair
+from ipadrop.domain import bucket_keys
+from ipadrop.handlers import wiring
+from ipadrop.links import tokens
 from ipadrop.render.urls import ITMS_SERVICES_PREFIX
+from ipadrop_tools.local.cloudfront_verify import SignatureRejected, verify_signed_url
 from tests.integration.link_support import (
     BUILD_1,
     BUILD_2,
@@ -82,7 +84,7 @@ def assert_signed_for(stack: Stack, url: str, bundle_id: str, build_id: str, nam
     now = int(time.time())
     verify_signed_url(url, public_keys=stack.public_keys, now=now)
     parts = urlsplit(url)
-    key = layout.build_file_key(bundle_id, build_id, name)
+    key = bucket_keys.build_file_key(bundle_id, build_id, name)
     assert f"{parts.scheme}://{parts.netloc}" == DISTRIBUTION_URL
     assert parts.path == "/" + key
     expires = int(parse_qs(parts.query)["Expires"][0])
@@ -116,8 +118,8 @@ def test_whole_chain(stack: Stack) -> None:
     assert manifest_url == minted["manifest_url"]
 
     assets = manifest_assets(stack, manifest_url)
-    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_1, layout.IPA_NAME)
-    assert_signed_for(stack, assets["display-image"], BUNDLE, BUILD_1, layout.ICON_NAME)
+    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_1, bucket_keys.IPA_NAME)
+    assert_signed_for(stack, assets["display-image"], BUNDLE, BUILD_1, bucket_keys.ICON_NAME)
 
     # The signed URL names the object that holds this build's IPA.
     key = urlsplit(assets["software-package"]).path.lstrip("/")
@@ -157,11 +159,11 @@ def test_unknown_key_is_forbidden(stack: Stack) -> None:
 
 def test_expired_link_is_gone_with_a_page(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     start = time.time()
-    monkeypatch.setattr(link, "clock", lambda: start)  # minted at exactly `start`
+    monkeypatch.setattr(wiring, "clock", lambda: start)  # minted at exactly `start`
     minted = stack.mint(ttl=60)
-    monkeypatch.setattr(link, "clock", lambda: start + 59)
+    monkeypatch.setattr(wiring, "clock", lambda: start + 59)
     assert stack.call("GET", path_of(minted["install_url"]))["statusCode"] == 200
-    monkeypatch.setattr(link, "clock", lambda: start + 61)
+    monkeypatch.setattr(wiring, "clock", lambda: start + 61)
     page = stack.call("GET", path_of(minted["install_url"]))
     assert page["statusCode"] == 410
     assert page["headers"]["Content-Type"].startswith("text/html")
@@ -207,18 +209,18 @@ def test_latest_follows_a_newer_build(stack: Stack) -> None:
     minted = stack.mint("latest")
     assert minted["build_id"] == BUILD_1
     assets = manifest_assets(stack, minted["manifest_url"])
-    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_1, layout.IPA_NAME)
+    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_1, bucket_keys.IPA_NAME)
 
     seed_build(stack.s3, stack.bucket, make_record(BUNDLE, BUILD_2, version="2.0"))
     assets = manifest_assets(stack, minted["manifest_url"])
-    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_2, layout.IPA_NAME)
+    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_2, bucket_keys.IPA_NAME)
     page = stack.call("GET", path_of(minted["install_url"]))
     assert "2.0" in page["body"]
 
     # Revoking the newest falls back to the one before.
     stack.call("DELETE", f"/apps/{BUNDLE}/builds/{BUILD_2}")
     assets = manifest_assets(stack, minted["manifest_url"])
-    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_1, layout.IPA_NAME)
+    assert_signed_for(stack, assets["software-package"], BUNDLE, BUILD_1, bucket_keys.IPA_NAME)
     stack.call("DELETE", f"/apps/{BUNDLE}/builds/{BUILD_1}")
     assert stack.call("GET", path_of(minted["install_url"]))["statusCode"] == 410
 
@@ -243,9 +245,9 @@ def test_rotation_keeps_old_links_until_the_old_key_is_removed(stack: Stack) -> 
 
 def test_long_bundle_id_links_resolve_through_the_apps_index(stack: Stack) -> None:
     bundle_id = "com.example." + "long" * 35  # 152 characters: carried as a digest
-    assert layout.is_valid_bundle_id(bundle_id)
+    assert bucket_keys.is_valid_bundle_id(bundle_id)
     seed_build(stack.s3, stack.bucket, make_record(bundle_id, BUILD_1, title="Long"))
     minted = stack.mint(BUILD_1, bundle_id=bundle_id)
     assert len(minted["install_url"]) - len(DISTRIBUTION_URL) < 100
     assets = manifest_assets(stack, minted["manifest_url"])
-    assert_signed_for(stack, assets["software-package"], bundle_id, BUILD_1, layout.IPA_NAME)
+    assert_signed_for(stack, assets["software-package"], bundle_id, BUILD_1, bucket_keys.IPA_NAME)

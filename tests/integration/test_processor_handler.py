@@ -14,10 +14,10 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.config import Config
 
-from ipadrop import layout
-from ipadrop.devkit.sample_ipa import build_ipa_bytes
+from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
 from ipadrop.settings import ProcessorSettings
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from tests.conftest import _free_port, boto_client
 from tests.integration.processor_support import list_keys, object_exists, read_json
 from tests.s3_events import put_and_describe, s3_event
@@ -123,26 +123,26 @@ def test_every_record_is_decoded_and_handled(
         "uploads/not an ipa.ipa": "rejected",
     }
     for key in keys.values():
-        result = read_json(s3, bucket, layout.result_key(key))
+        result = read_json(s3, bucket, bucket_keys.result_key(key))
         assert (result["status"], result["upload_key"]) == ("published", key)
         assert not object_exists(s3, bucket, key)
         build = read_json(
             s3,
             bucket,
-            layout.build_file_key("com.example.keys", result["build_id"], "build.json"),
+            bucket_keys.build_file_key("com.example.keys", result["build_id"], "build.json"),
         )
         assert build["upload_key"] == key
-    rejected = read_json(s3, bucket, layout.result_key("uploads/not an ipa.ipa"))
+    rejected = read_json(s3, bucket, bucket_keys.result_key("uploads/not an ipa.ipa"))
     assert rejected["status"] == "rejected"
     assert rejected["reason"]
     assert object_exists(s3, bucket, "uploads/not an ipa.ipa")
     assert object_exists(s3, bucket, "uploads/notes.txt")
     assert object_exists(s3, bucket, "elsewhere/app.ipa")
     assert not any(k.startswith("results/elsewhere") for k in list_keys(s3, bucket))
-    index = read_json(s3, bucket, layout.app_index_key("com.example.keys"))
+    index = read_json(s3, bucket, bucket_keys.app_index_key("com.example.keys"))
     assert len(index["builds"]) == 3
 
-    manifest_key = layout.build_file_key(
+    manifest_key = bucket_keys.build_file_key(
         "com.example.keys", index["builds"][0]["build_id"], "manifest.plist"
     )
     manifest = s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read()
@@ -178,7 +178,7 @@ def test_distribution_url_from_an_ssm_parameter(
     summary = processor.handler(s3_event(record), FakeLambdaContext())
 
     (outcome,) = summary["outcomes"]
-    manifest_key = layout.build_file_key(
+    manifest_key = bucket_keys.build_file_key(
         "com.example.sample", outcome["build_id"], "manifest.plist"
     )
     manifest = s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read()
@@ -283,4 +283,4 @@ def test_events_from_motos_own_bucket_notifications(
         outcomes.extend(summary["outcomes"])
 
     assert [(o["upload_key"], o["status"]) for o in outcomes] == [(key, "published")]
-    assert read_json(s3, bucket, layout.result_key(key))["status"] == "published"
+    assert read_json(s3, bucket, bucket_keys.result_key(key))["status"] == "published"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from ipadrop import layout
-from ipadrop.devkit.sample_ipa import build_ipa
+from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
 from ipadrop.settings import ProcessorSettings
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 from tests.conftest import boto_client
 from tests.integration.processor_support import assert_complete_build, read_json
 from tests.s3_events import s3_event, s3_event_record
@@ -96,8 +96,8 @@ def test_a_1_gib_upload_is_published_from_under_2_mb_of_reads(
     build = assert_complete_build(s3, large_bucket, BUNDLE, outcome["build_id"])
     assert build["size_bytes"] == size
     copied = s3.head_object(
-        Bucket=large_bucket, Key=layout.build_file_key(BUNDLE, outcome["build_id"], "app.ipa")
+        Bucket=large_bucket, Key=bucket_keys.build_file_key(BUNDLE, outcome["build_id"], "app.ipa")
     )
     assert copied["ContentLength"] == size
     assert copied["ETag"] == etag
-    assert read_json(s3, large_bucket, layout.result_key(key))["status"] == "published"
+    assert read_json(s3, large_bucket, bucket_keys.result_key(key))["status"] == "published"

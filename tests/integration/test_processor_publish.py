@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from ipadrop import layout
 from ipadrop.adapters.s3store import S3BuildStore
-from ipadrop.devkit.sample_ipa import build_ipa_bytes
-from ipadrop.errors import IpaRejected
-from ipadrop.ipa import inspect_ipa
-from ipadrop.sources import LocalFileSource
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.publishing.revoke import revoke_build
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop.reading.sources import LocalFileSource
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from tests.conftest import boto_client
 from tests.integration.processor_support import (
     DISTRIBUTION_URL,
@@ -81,15 +82,15 @@ def test_publishes_a_complete_build_with_the_right_headers(s3: Any, bucket: str)
     assert build["title"] == "My App & Co"
     assert build["size_bytes"] == len(body)
     assert build["uploaded_at"] == record["eventTime"][:19] + "Z"
-    ipa_key = layout.build_file_key(BUNDLE, outcome.build_id, layout.IPA_NAME)
+    ipa_key = bucket_keys.build_file_key(BUNDLE, outcome.build_id, bucket_keys.IPA_NAME)
     assert s3.get_object(Bucket=bucket, Key=ipa_key)["Body"].read() == body
     manifest = s3.get_object(
-        Bucket=bucket, Key=layout.build_file_key(BUNDLE, outcome.build_id, "manifest.plist")
+        Bucket=bucket, Key=bucket_keys.build_file_key(BUNDLE, outcome.build_id, "manifest.plist")
     )["Body"].read()
     assert f"{DISTRIBUTION_URL}/{ipa_key}".encode() in manifest
     assert b"My App &amp; Co" in manifest
 
-    result = read_json(s3, bucket, layout.result_key(key))
+    result = read_json(s3, bucket, bucket_keys.result_key(key))
     assert result["status"] == "published"
     assert result["build_id"] == outcome.build_id
     assert result["bundle_id"] == BUNDLE
@@ -117,7 +118,7 @@ def test_every_real_fixture_is_published_or_rejected_like_the_reader_says(
         key = f"uploads/real/{number} {path.name}"
         record = put_and_describe(s3, bucket, key, path.read_bytes())
         outcome = publisher.publish(to_upload_event(record))
-        result = read_json(s3, bucket, layout.result_key(key))
+        result = read_json(s3, bucket, bucket_keys.result_key(key))
         if expected is None:
             assert outcome.status == "rejected", path.name
             assert result["status"] == "rejected"
@@ -137,7 +138,7 @@ def test_every_real_fixture_is_published_or_rejected_like_the_reader_says(
         }
         assert build["has_icon"] == (expected.icon_png is not None)
         if expected.icon_png is not None:
-            icon_key = layout.build_file_key(facts.bundle_id, outcome.build_id, "icon.png")
+            icon_key = bucket_keys.build_file_key(facts.bundle_id, outcome.build_id, "icon.png")
             assert s3.get_object(Bucket=bucket, Key=icon_key)["Body"].read() == expected.icon_png
         assert result["status"] == "published"
         assert not object_exists(s3, bucket, key)
@@ -160,7 +161,7 @@ def test_rejects_keep_the_upload_and_explain(
     outcome = make_publisher(s3, bucket).publish(to_upload_event(record))
 
     assert outcome.status == "rejected"
-    result = read_json(s3, bucket, layout.result_key(key))
+    result = read_json(s3, bucket, bucket_keys.result_key(key))
     assert result["status"] == "rejected"
     assert result["upload_key"] == key
     assert result["reason"]
@@ -178,7 +179,7 @@ def test_a_bundle_id_that_cannot_be_a_key_is_rejected(s3: Any, bucket: str) -> N
     outcome = make_publisher(s3, bucket).publish(to_upload_event(record))
 
     assert outcome.status == "rejected"
-    assert read_json(s3, bucket, layout.result_key(key))["reason"] == outcome.reason
+    assert read_json(s3, bucket, bucket_keys.result_key(key))["reason"] == outcome.reason
     assert list_keys(s3, bucket, "builds/") == []
 
 
@@ -215,7 +216,7 @@ def test_duplicates_delivered_at_the_same_time_give_one_build(s3: Any, bucket: s
     assert len(folders) == 1
     (build_id,) = folders
     assert_complete_build(s3, bucket, BUNDLE, build_id)
-    assert len(read_json(s3, bucket, layout.app_index_key(BUNDLE))["builds"]) == 1
+    assert len(read_json(s3, bucket, bucket_keys.app_index_key(BUNDLE))["builds"]) == 1
 
 
 def test_reuploading_the_same_version_gives_a_second_build(s3: Any, bucket: str) -> None:
@@ -230,11 +231,11 @@ def test_reuploading_the_same_version_gives_a_second_build(s3: Any, bucket: str)
 
     assert (first.status, second.status) == ("published", "published")
     assert first.build_id != second.build_id
-    index = read_json(s3, bucket, layout.app_index_key(BUNDLE))
+    index = read_json(s3, bucket, bucket_keys.app_index_key(BUNDLE))
     assert [b["build_id"] for b in index["builds"]] == sorted(
         [str(first.build_id), str(second.build_id)], reverse=True
     )
-    assert read_json(s3, bucket, layout.result_key("uploads/app.ipa"))["build_id"] == (
+    assert read_json(s3, bucket, bucket_keys.result_key("uploads/app.ipa"))["build_id"] == (
         second.build_id
     )
 
@@ -259,10 +260,10 @@ def test_twenty_concurrent_uploads_of_one_app_all_reach_the_index(s3: Any, bucke
         build_ids = set(pool.map(publish, records))
 
     assert len(build_ids) == count
-    index = read_json(s3, bucket, layout.app_index_key(BUNDLE))
+    index = read_json(s3, bucket, bucket_keys.app_index_key(BUNDLE))
     assert {entry["build_id"] for entry in index["builds"]} == build_ids
     assert [e["build_id"] for e in index["builds"]] == sorted(build_ids, reverse=True)
-    (app,) = read_json(s3, bucket, layout.APPS_INDEX_KEY)["apps"]
+    (app,) = read_json(s3, bucket, bucket_keys.APPS_INDEX_KEY)["apps"]
     assert app["build_count"] == count
     assert app["latest_build_id"] == max(build_ids)
 
@@ -298,7 +299,7 @@ def _count_writes(client: Any) -> list[str]:
 
 def _assert_nothing_half_published(s3: Any, bucket: str) -> None:
     """Whatever an index lists has all its files (the apps index may lag the app index)."""
-    index_key = layout.app_index_key(BUNDLE)
+    index_key = bucket_keys.app_index_key(BUNDLE)
     if not object_exists(s3, bucket, index_key):
         return
     for entry in read_json(s3, bucket, index_key)["builds"]:
@@ -335,7 +336,9 @@ def test_a_crash_after_any_write_then_a_retry_ends_in_one_complete_build(
         assert build_folders(s3, bucket, BUNDLE) == {retry.build_id}, crash_point
         assert retry.build_id is not None
         assert_complete_build(s3, bucket, BUNDLE, retry.build_id)
-        assert read_json(s3, bucket, layout.result_key("uploads/a.ipa"))["status"] == "published"
+        assert (
+            read_json(s3, bucket, bucket_keys.result_key("uploads/a.ipa"))["status"] == "published"
+        )
         assert not object_exists(s3, bucket, "uploads/a.ipa"), crash_point
 
 
@@ -354,10 +357,10 @@ def test_retention_keeps_the_newest_builds(s3: Any, bucket: str) -> None:
         outcome = publisher.publish(to_upload_event(record))
         build_ids.append(outcome.build_id)
 
-    index = read_json(s3, bucket, layout.app_index_key(BUNDLE))
+    index = read_json(s3, bucket, bucket_keys.app_index_key(BUNDLE))
     assert [e["build_id"] for e in index["builds"]] == [build_ids[3], build_ids[2]]
     assert build_folders(s3, bucket, BUNDLE) == {build_ids[3], build_ids[2]}
-    (app,) = read_json(s3, bucket, layout.APPS_INDEX_KEY)["apps"]
+    (app,) = read_json(s3, bucket, bucket_keys.APPS_INDEX_KEY)["apps"]
     assert app["build_count"] == 2
     assert app["latest_build"] == "3"
 
@@ -377,10 +380,10 @@ def test_multipart_copy_above_the_threshold(s3: Any, bucket: str, moto_endpoint:
     assert calls.count("UploadPartCopy") == 3
     assert "CopyObject" not in calls
     assert outcome.build_id is not None
-    ipa_key = layout.build_file_key(BUNDLE, outcome.build_id, layout.IPA_NAME)
+    ipa_key = bucket_keys.build_file_key(BUNDLE, outcome.build_id, bucket_keys.IPA_NAME)
     copied = s3.get_object(Bucket=bucket, Key=ipa_key)
     assert hashlib.sha256(copied["Body"].read()).digest() == hashlib.sha256(body).digest()
-    assert (copied["ContentType"], copied["CacheControl"]) == EXPECTED_HEADERS[layout.IPA_NAME]
+    assert (copied["ContentType"], copied["CacheControl"]) == EXPECTED_HEADERS[bucket_keys.IPA_NAME]
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
@@ -426,25 +429,25 @@ def test_revoking_a_build_removes_its_files_and_moves_latest(s3: Any, bucket: st
     assert older is not None
     assert newer is not None
     store = make_store(s3, bucket)
-    assert store.latest_build_id(BUNDLE) == newer
+    assert indexes.latest_build_id(store.get_app_index(BUNDLE)) == newer
 
-    revoked = store.revoke_build(BUNDLE, newer, revoked_at="2026-03-02T00:00:00Z")
+    revoked = revoke_build(store, BUNDLE, newer, revoked_at="2026-03-02T00:00:00Z")
 
     assert revoked is not None
     assert revoked.revoked_at == "2026-03-02T00:00:00Z"
     stored = store.get_build(BUNDLE, newer)
     assert stored is not None
     assert stored.revoked
-    assert list_keys(s3, bucket, layout.build_prefix(BUNDLE, newer)) == [
-        layout.build_file_key(BUNDLE, newer, layout.BUILD_JSON_NAME)
+    assert list_keys(s3, bucket, bucket_keys.build_prefix(BUNDLE, newer)) == [
+        bucket_keys.build_file_key(BUNDLE, newer, bucket_keys.BUILD_JSON_NAME)
     ]
-    assert store.latest_build_id(BUNDLE) == older
+    assert indexes.latest_build_id(store.get_app_index(BUNDLE)) == older
     (app,) = store.get_apps_index()["apps"]
     assert (app["latest_build_id"], app["build_count"]) == (older, 2)
     index = store.get_app_index(BUNDLE)
     assert index is not None
     assert [e["revoked_at"] for e in index["builds"]] == ["2026-03-02T00:00:00Z", None]
-    assert store.revoke_build(BUNDLE, "20260101T000000Z-0000000000", revoked_at="x") is None
+    assert revoke_build(store, BUNDLE, "20260101T000000Z-0000000000", revoked_at="x") is None
     assert store.get_build("../etc", newer) is None
 
 

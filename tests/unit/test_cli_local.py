@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from ipadrop.cli.main import main
-from ipadrop.local.events import (
+from ipadrop_tools.cli.main import main
+from ipadrop_tools.local.events import (
     LocalLambdaContext,
     Route,
     http_api_event,
     match_route,
     response_from_lambda,
 )
-from ipadrop.local.poller import s3_event_from_message
-from ipadrop.local.state import StateError, load_or_create_state
+from ipadrop_tools.local.poller import s3_event_from_message
+from ipadrop_tools.local.state import StateError, load_or_create_state
 
 ADMIN = Route("GET", "/apps/{bundle_id}/builds", admin=True)
 PUBLIC = Route("GET", "/i/{token}", admin=False)

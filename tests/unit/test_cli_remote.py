@@ -12,17 +12,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ipadrop.cli import remote_cmd
-from ipadrop.cli.main import main
-from ipadrop.cli.remote_cmd import (
-    CliError,
-    apps_table,
-    builds_table,
-    parse_ttl,
-    qr_text,
-    rejection_message,
-    upload_key_for,
-)
+from ipadrop_tools.cli.main import main
+from ipadrop_tools.cli.remote import commands as remote_cmd
+from ipadrop_tools.cli.remote.durations import parse_ttl
+from ipadrop_tools.cli.remote.output import apps_table, builds_table, qr_text, rejection_message
+from ipadrop_tools.cli.remote.target import CliError
+from ipadrop_tools.cli.remote.upload import UploadOutcome, upload_key_for
 
 
 @pytest.mark.parametrize(
@@ -245,7 +240,7 @@ def test_upload_json_prints_the_result_record_and_exits_1_when_rejected(
     monkeypatch.setattr(
         remote_cmd,
         "upload_and_wait",
-        lambda *a, **k: remote_cmd.UploadOutcome("uploads/broken.ipa", record),
+        lambda *a, **k: UploadOutcome("uploads/broken.ipa", record),
     )
     status, out, err = _run(["upload", str(ipa), "--json"], capsys)
     assert status == 1

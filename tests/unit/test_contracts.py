@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ipadrop import layout
-from ipadrop.buildid import make_build_id
-from ipadrop.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
+from ipadrop.domain import bucket_keys
+from ipadrop.domain.build_ids import make_build_id
+from ipadrop.domain.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
 from ipadrop.settings import LinkSettings, ProcessorSettings, SettingsError
 
 
@@ -17,7 +17,7 @@ from ipadrop.settings import LinkSettings, ProcessorSettings, SettingsError
     ["com.example.app", "A-b.C9", "x", "com.example.my-app.widget"],
 )
 def test_apple_bundle_ids_are_accepted(bundle_id: str) -> None:
-    assert layout.is_valid_bundle_id(bundle_id)
+    assert bucket_keys.is_valid_bundle_id(bundle_id)
 
 
 @pytest.mark.parametrize(
@@ -38,39 +38,39 @@ def test_apple_bundle_ids_are_accepted(bundle_id: str) -> None:
     ],
 )
 def test_bundle_ids_that_could_steer_keys_are_refused(bundle_id: str) -> None:
-    assert not layout.is_valid_bundle_id(bundle_id)
+    assert not bucket_keys.is_valid_bundle_id(bundle_id)
     with pytest.raises(ValueError, match="invalid bundle id"):
-        layout.app_prefix(bundle_id)
+        bucket_keys.app_prefix(bundle_id)
 
 
 def test_keys_are_built_inside_the_app_prefix() -> None:
     build_id = "20261124T002616Z-0123456789"
     assert (
-        layout.build_file_key("com.example.app", build_id, layout.IPA_NAME)
+        bucket_keys.build_file_key("com.example.app", build_id, bucket_keys.IPA_NAME)
         == "builds/com.example.app/20261124T002616Z-0123456789/app.ipa"
     )
-    assert layout.app_index_key("com.example.app") == "builds/com.example.app/index.json"
+    assert bucket_keys.app_index_key("com.example.app") == "builds/com.example.app/index.json"
     with pytest.raises(ValueError, match="not a build file"):
-        layout.build_file_key("com.example.app", build_id, "../index.json")
+        bucket_keys.build_file_key("com.example.app", build_id, "../index.json")
     with pytest.raises(ValueError, match="invalid build id"):
-        layout.build_prefix("com.example.app", "../../x")
+        bucket_keys.build_prefix("com.example.app", "../../x")
 
 
 def test_result_key_mirrors_the_upload_key() -> None:
-    assert layout.result_key("uploads/ci/My App.ipa") == "results/uploads/ci/My App.ipa.json"
+    assert bucket_keys.result_key("uploads/ci/My App.ipa") == "results/uploads/ci/My App.ipa.json"
     with pytest.raises(ValueError, match="not an upload key"):
-        layout.result_key("builds/x/app.ipa")
+        bucket_keys.result_key("builds/x/app.ipa")
 
 
 def test_result_key_stays_within_the_s3_key_limit() -> None:
     near_limit = "uploads/" + "é" * 505  # 1018 bytes: the plain result key would be 1031
-    key = layout.result_key(near_limit)
+    key = bucket_keys.result_key(near_limit)
     assert len(key.encode()) <= 1024
     assert key.startswith("results/uploads/éé")
     assert key.endswith(".json")
-    assert layout.result_key(near_limit + "x") != key  # still one result per upload
+    assert bucket_keys.result_key(near_limit + "x") != key  # still one result per upload
     short = "uploads/" + "a" * 1000  # the plain result key (1021 bytes) fits as it is
-    assert layout.result_key(short) == f"results/{short}.json"
+    assert bucket_keys.result_key(short) == f"results/{short}.json"
 
 
 def test_build_ids_sort_by_time_and_are_stable_per_event() -> None:
@@ -85,7 +85,7 @@ def test_build_ids_sort_by_time_and_are_stable_per_event() -> None:
     assert first != reupload
     assert sorted([later, first]) == [first, later]
     assert first.startswith("20261124T002616Z-")
-    assert layout.is_valid_build_id(first)
+    assert bucket_keys.is_valid_build_id(first)
     # Any timezone is normalised to UTC.
     plus_one = t0.astimezone(timezone(timedelta(hours=1)))
     assert (

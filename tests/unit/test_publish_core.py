@@ -2,113 +2,25 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from ipadrop import indexes, layout
-from ipadrop.devkit.sample_ipa import build_ipa_bytes
-from ipadrop.model import AppFacts, BuildRecord
-from ipadrop.publish import (
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.model import AppFacts, BuildRecord
+from ipadrop.publishing.publisher import (
     BuildUrls,
-    IndexMutation,
-    ObjectInfo,
     Publisher,
     PublishOptions,
     UploadEvent,
     is_upload_key,
 )
-from ipadrop.sources import BytesSource
-
-
-class MemoryStore:
-    """Just enough of ``PublishStore`` to watch what the core writes, in order."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-        self.documents: dict[str, dict[str, Any]] = {}
-        self.writes: list[str] = []
-
-    def upload(self, key: str, body: bytes) -> None:
-        self.objects[key] = body
-
-    # read side
-    def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None:
-        doc = self.documents.get(layout.build_file_key(bundle_id, build_id, "build.json"))
-        return BuildRecord.from_json(doc) if doc else None
-
-    def get_app_index(self, bundle_id: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.documents.get(layout.app_index_key(bundle_id)))
-
-    def get_apps_index(self) -> dict[str, Any]:
-        return self.documents.get(layout.APPS_INDEX_KEY) or indexes.empty_apps_index()
-
-    def latest_build_id(self, bundle_id: str) -> str | None:
-        entry = indexes.latest_entry(self.get_app_index(bundle_id))
-        return entry["build_id"] if entry else None
-
-    def read_object(self, key: str) -> bytes | None:
-        return self.objects.get(key)
-
-    def revoke_build(self, bundle_id: str, build_id: str, *, revoked_at: str) -> BuildRecord | None:
-        raise NotImplementedError
-
-    # write side
-    def head_object(self, key: str) -> ObjectInfo | None:
-        body = self.objects.get(key)
-        return ObjectInfo(size=len(body), etag="etag-" + str(len(body))) if body else None
-
-    def copy_upload(
-        self, upload_key: str, *, bundle_id: str, build_id: str, size: int, etag: str
-    ) -> None:
-        key = layout.build_file_key(bundle_id, build_id, layout.IPA_NAME)
-        self.objects[key] = self.objects[upload_key]
-        self.writes.append("app.ipa")
-
-    def put_build_file(self, bundle_id: str, build_id: str, name: str, body: bytes) -> None:
-        self.objects[layout.build_file_key(bundle_id, build_id, name)] = body
-        self.writes.append(name)
-
-    def create_build_record(self, record: BuildRecord) -> BuildRecord:
-        key = layout.build_file_key(record.bundle_id, record.build_id, "build.json")
-        self.documents.setdefault(key, record.to_json())
-        self.writes.append("build.json")
-        return BuildRecord.from_json(self.documents[key])
-
-    def _update(self, key: str, mutate: IndexMutation, label: str) -> dict[str, Any] | None:
-        current = copy.deepcopy(self.documents.get(key))
-        updated = mutate(current)
-        if updated is not None and updated != current:
-            self.documents[key] = updated
-            self.writes.append(label)
-        return updated
-
-    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> dict[str, Any] | None:
-        return self._update(layout.app_index_key(bundle_id), mutate, "app index")
-
-    def update_apps_index(self, mutate: IndexMutation) -> dict[str, Any] | None:
-        return self._update(layout.APPS_INDEX_KEY, mutate, "apps index")
-
-    def get_result(self, upload_key: str) -> dict[str, Any] | None:
-        return self.documents.get(layout.result_key(upload_key))
-
-    def put_result(self, upload_key: str, result: dict[str, Any]) -> None:
-        self.documents[layout.result_key(upload_key)] = result
-        self.writes.append("result")
-
-    def delete_upload(self, upload_key: str, *, etag: str | None) -> None:
-        self.objects.pop(upload_key, None)
-        self.writes.append("delete upload")
-
-    def delete_build(self, bundle_id: str, build_id: str) -> None:
-        prefix = layout.build_prefix(bundle_id, build_id)
-        for key in [k for k in (*self.objects, *self.documents) if k.startswith(prefix)]:
-            self.objects.pop(key, None)
-            self.documents.pop(key, None)
-        self.writes.append(f"delete {build_id}")
+from ipadrop.publishing.revoke import revoke_build
+from ipadrop.reading.sources import BytesSource
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+from tests.memory_store import MemoryStore
 
 
 def _publisher(store: MemoryStore, **options: Any) -> Publisher:
@@ -187,7 +99,7 @@ def test_the_same_event_maps_to_the_same_build_and_a_new_upload_to_a_new_one() -
     first = _event("uploads/a.ipa", body, sequencer="0055AED6DCD90281E5")
     assert first.build_id == _event("uploads/a.ipa", body, sequencer="0055AED6DCD90281E5").build_id
     assert first.build_id != _event("uploads/a.ipa", body, sequencer="0055AED6DCD90281E6").build_id
-    assert layout.is_valid_build_id(first.build_id)
+    assert bucket_keys.is_valid_build_id(first.build_id)
 
 
 @pytest.mark.parametrize(
@@ -303,3 +215,33 @@ def test_apps_index_sorts_by_last_update() -> None:
     apps = indexes.upsert_app(indexes.upsert_app(None, newer), older)
     assert [a["bundle_id"] for a in apps["apps"]] == ["com.example.zz", "com.example.app"]
     assert indexes.upsert_app(apps, older) == apps
+
+
+def test_revoke_marks_first_then_deletes_then_moves_latest_and_is_repeatable() -> None:
+    store = MemoryStore()
+    publisher = _publisher(store)
+    ids = []
+    for n in range(2):
+        body = build_ipa_bytes(build=str(n))
+        store.upload(f"uploads/{n}.ipa", body)
+        outcome = publisher.publish(_event(f"uploads/{n}.ipa", body, minutes=n, sequencer=f"0{n}"))
+        ids.append(str(outcome.build_id))
+    older, newer = ids
+    bundle = "com.example.sample"
+    assert indexes.latest_build_id(store.get_app_index(bundle)) == newer
+    store.writes.clear()
+
+    record = revoke_build(store, bundle, newer, revoked_at="2026-05-02T00:00:00Z")
+
+    assert record is not None
+    assert record.revoked_at == "2026-05-02T00:00:00Z"
+    # build.json is marked before anything is deleted: links check it first.
+    assert store.writes[:2] == ["build.json", "delete files"]
+    assert bucket_keys.build_file_key(bundle, newer, "app.ipa") not in store.objects
+    assert indexes.latest_build_id(store.get_app_index(bundle)) == older
+    (app,) = store.get_apps_index()["apps"]
+    assert app["latest_build_id"] == older
+    again = revoke_build(store, bundle, newer, revoked_at="2026-06-01T00:00:00Z")
+    assert again is not None
+    assert again.revoked_at == "2026-05-02T00:00:00Z"  # the first revocation time stays
+    assert revoke_build(store, bundle, "20260101T000000Z-0000000000", revoked_at="x") is None

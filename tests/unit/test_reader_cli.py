@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ipadrop.cli.main import main
-from ipadrop.devkit.sample_ipa import build_ipa
+from ipadrop_tools.cli.main import main
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,7 +89,7 @@ def test_truncated_file_in_a_real_process(sample: Path, tmp_path: Path) -> None:
     truncated.write_bytes(sample.read_bytes()[:5000])
     env = {**os.environ, "PYTHONPATH": str(REPO / "lambdas")}
     completed = subprocess.run(
-        [sys.executable, "-m", "ipadrop.cli", "inspect", str(truncated)],
+        [sys.executable, "-m", "ipadrop_tools.cli", "inspect", str(truncated)],
         capture_output=True,
         text=True,
         env=env,

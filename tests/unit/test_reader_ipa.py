@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipadrop import layout
-from ipadrop.devkit.sample_ipa import ZipWriter, build_ipa_bytes, write_png
-from ipadrop.errors import IpaRejected
-from ipadrop.ipa import icon_stem, inspect_ipa
-from ipadrop.model import Inspection
-from ipadrop.sources import BytesSource
+from ipadrop.domain import bucket_keys
+from ipadrop.domain.model import Inspection
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.inspector import icon_stem, inspect_ipa
+from ipadrop.reading.sources import BytesSource
+from ipadrop_tools.devkit.sample_ipa import ZipWriter, build_ipa_bytes, write_png
 
 from .test_reader_png import decode_standard_png
 
@@ -374,11 +374,11 @@ _FUZZ_BASE = build_ipa_bytes(icon="cgbi", device_family=(1,), plist_format="xml"
 
 def test_bundle_id_length_cap_is_the_one_publishing_uses() -> None:
     # `inspect` must not pass an id the processor then refuses as a key segment.
-    longest = "com." + "a" * (layout.MAX_BUNDLE_ID_LENGTH - 4)
+    longest = "com." + "a" * (bucket_keys.MAX_BUNDLE_ID_LENGTH - 4)
     facts = inspect_bytes(build_ipa_bytes(bundle_id=longest, icon=None, profile=None)).facts
     assert facts.bundle_id == longest
-    assert layout.is_valid_bundle_id(longest)
+    assert bucket_keys.is_valid_bundle_id(longest)
     too_long = longest + "b"
-    with pytest.raises(IpaRejected, match=f"at most {layout.MAX_BUNDLE_ID_LENGTH}") as caught:
+    with pytest.raises(IpaRejected, match=f"at most {bucket_keys.MAX_BUNDLE_ID_LENGTH}") as caught:
         inspect_bytes(build_ipa_bytes(bundle_id=too_long, icon=None, profile=None))
     assert caught.value.code == "bad_bundle_id"

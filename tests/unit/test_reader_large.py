@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ipadrop.devkit.sample_ipa import build_ipa
-from ipadrop.ipa import inspect_ipa
-from ipadrop.sources import CountingSource, LocalFileSource
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop.reading.sources import CountingSource, LocalFileSource
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 
 PADDING = 200 * 1024 * 1024
 

@@ -6,7 +6,7 @@ import plistlib
 
 import pytest
 
-from ipadrop.plists import PlistError, load_plist, load_plist_dict
+from ipadrop.reading.plists import PlistError, load_plist, load_plist_dict
 
 DOC = {"CFBundleIdentifier": "com.example.a", "UIDeviceFamily": [1, 2], "n": 3}
 

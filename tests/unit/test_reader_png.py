@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ipadrop.devkit.sample_ipa import sample_icon_rgba, write_cgbi_png, write_png
-from ipadrop.png import PngError, cgbi_to_png, read_header, to_standard_png
+from ipadrop.reading.png import PngError, cgbi_to_png, read_header, to_standard_png
+from ipadrop_tools.devkit.sample_ipa import sample_icon_rgba, write_cgbi_png, write_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

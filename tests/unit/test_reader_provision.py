@@ -7,13 +7,13 @@ import plistlib
 
 import pytest
 
-from ipadrop.devkit.sample_ipa import (
+from ipadrop.reading.profiles import ProfileError, classify_distribution, parse_profile
+from ipadrop_tools.devkit.sample_ipa import (
     SAMPLE_CERT_EXPIRES,
     SAMPLE_PROFILE_EXPIRES,
     profile_plist,
     sample_profile,
 )
-from ipadrop.provision import ProfileError, classify_distribution, parse_profile
 
 KINDS = ["enterprise", "ad-hoc", "development", "app-store"]
 

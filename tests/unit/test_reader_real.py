@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from ipadrop.errors import IpaRejected
-from ipadrop.ipa import inspect_ipa
-from ipadrop.provision import parse_profile
-from ipadrop.sources import CountingSource, LocalFileSource
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop.reading.profiles import parse_profile
+from ipadrop.reading.sources import CountingSource, LocalFileSource
 
 IPAS: dict[str, dict[str, Any]] = {
     "icyleaf__app_info/iphone.ipa": {

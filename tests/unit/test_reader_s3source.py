@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ipadrop.adapters.s3source import S3RangeSource
-from ipadrop.devkit.sample_ipa import build_ipa
-from ipadrop.ipa import inspect_ipa
+from ipadrop.reading.inspector import inspect_ipa
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 from tests.conftest import boto_client
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,10 @@ import zlib
 
 import pytest
 
-from ipadrop.devkit.sample_ipa import ZipWriter, build_ipa_bytes
-from ipadrop.errors import IpaRejected
-from ipadrop.sources import BytesSource, CountingSource
-from ipadrop.zipreader import ZipArchive
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.sources import BytesSource, CountingSource
+from ipadrop.reading.zipreader import ZipArchive
+from ipadrop_tools.devkit.sample_ipa import ZipWriter, build_ipa_bytes
 
 
 def _zip(entries: list[tuple[str, bytes]], *, zip64: bool = False) -> bytes:

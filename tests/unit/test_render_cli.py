@@ -9,10 +9,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from ipadrop.cli.main import main
-from ipadrop.devkit.sample_ipa import build_ipa
-from ipadrop.model import BuildRecord
+from ipadrop.domain.model import BuildRecord
 from ipadrop.render.urls import itms_services_url
+from ipadrop_tools.cli.main import main
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 
 BASE = "https://apps.example.com/team%20builds/field/"
 

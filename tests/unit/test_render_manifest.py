@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from ipadrop.model import AppFacts, IconInfo, ProfileInfo
+from ipadrop.domain.model import AppFacts, IconInfo, ProfileInfo
 from ipadrop.render.manifest import build_manifest, hash_chunks, xml_safe_text
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "manifesturl.yaml"
@@ -300,9 +300,9 @@ def test_hash_chunks_matches_hashlib(size: int) -> None:
 
 
 def test_real_fixture_manifests_match_the_schema(real_fixtures: Path) -> None:
-    from ipadrop.errors import IpaRejected
-    from ipadrop.ipa import inspect_ipa
-    from ipadrop.sources import LocalFileSource
+    from ipadrop.reading.errors import IpaRejected
+    from ipadrop.reading.inspector import inspect_ipa
+    from ipadrop.reading.sources import LocalFileSource
 
     rendered = 0
     for path in sorted(real_fixtures.glob("*/*.ipa")):

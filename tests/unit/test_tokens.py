@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ipadrop import layout, tokens
-from ipadrop.tokens import (
+from ipadrop.domain import bucket_keys
+from ipadrop.links import tokens
+from ipadrop.links.tokens import (
     KeyRing,
     KeyRingError,
     TokenError,
@@ -85,14 +86,14 @@ def test_token_is_url_safe_and_short_for_typical_ids() -> None:
 @pytest.mark.parametrize(
     "bundle_id",
     [
-        "Z" * layout.MAX_BUNDLE_ID_LENGTH,
+        "Z" * bucket_keys.MAX_BUNDLE_ID_LENGTH,
         ".".join(["a"] * 78),  # 155 characters, the most labels
         "a" * tokens.FULL_BUNDLE_ID_MAX,  # longest id carried in full
         "a" * (tokens.FULL_BUNDLE_ID_MAX + 1),  # shortest carried as a digest
     ],
 )
 def test_longest_legal_ids_stay_well_under_200_characters(bundle_id: str) -> None:
-    assert layout.is_valid_bundle_id(bundle_id)
+    assert bucket_keys.is_valid_bundle_id(bundle_id)
     long_kid = "k" * tokens.MAX_KID_LENGTH
     key_ring = KeyRing(keys={long_kid: SECRET_A}, current=long_kid)
     token = mint(key_ring, bundle_id=bundle_id, expires_at=2**32 - 1)

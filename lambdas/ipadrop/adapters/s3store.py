@@ -31,15 +31,14 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 
-from ipadrop import indexes, layout
 from ipadrop.adapters.sdk_check import require_conditional_writes
-from ipadrop.model import BuildRecord
-from ipadrop.publish import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.ports import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -62,14 +61,12 @@ CACHE_SHORT = "public, max-age=300"
 CACHE_REVALIDATE = "no-cache"
 
 _BUILD_FILE_HEADERS: dict[str, tuple[str, str]] = {
-    layout.IPA_NAME: ("application/octet-stream", CACHE_IMMUTABLE),
-    layout.ICON_NAME: ("image/png", CACHE_IMMUTABLE),
-    layout.MANIFEST_NAME: ("text/xml", CACHE_SHORT),
-    layout.PAGE_NAME: ("text/html; charset=utf-8", CACHE_SHORT),
-    layout.BUILD_JSON_NAME: (JSON_TYPE, CACHE_REVALIDATE),
+    bucket_keys.IPA_NAME: ("application/octet-stream", CACHE_IMMUTABLE),
+    bucket_keys.ICON_NAME: ("image/png", CACHE_IMMUTABLE),
+    bucket_keys.MANIFEST_NAME: ("text/xml", CACHE_SHORT),
+    bucket_keys.PAGE_NAME: ("text/html; charset=utf-8", CACHE_SHORT),
+    bucket_keys.BUILD_JSON_NAME: (JSON_TYPE, CACHE_REVALIDATE),
 }
-# The artefacts a revocation removes (build.json stays, marked revoked).
-_SERVED_FILES = (layout.IPA_NAME, layout.ICON_NAME, layout.MANIFEST_NAME, layout.PAGE_NAME)
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -102,7 +99,7 @@ def _dump(document: dict[str, Any]) -> bytes:
 
 
 class S3BuildStore:
-    """``store.BuildStore`` (read side) plus the write side ``publish.PublishStore`` names.
+    """``ports.PublishStore``: the read side plus everything the publisher writes.
 
     ``multipart_copy_threshold`` and ``copy_part_size`` exist so tests can
     exercise the multipart copy with small objects; production keeps the
@@ -137,7 +134,7 @@ class S3BuildStore:
         self._random = random.SystemRandom()
         self.conflicts = 0  # conditional writes lost to another writer (for metrics)
 
-    # -- read side (store.BuildStore) -------------------------------------------
+    # -- read side (ports.BuildStore) -------------------------------------------
 
     def read_object(self, key: str) -> bytes | None:
         try:
@@ -149,46 +146,28 @@ class S3BuildStore:
         return response["Body"].read()
 
     def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None:
-        if not (layout.is_valid_bundle_id(bundle_id) and layout.is_valid_build_id(build_id)):
+        if not (
+            bucket_keys.is_valid_bundle_id(bundle_id) and bucket_keys.is_valid_build_id(build_id)
+        ):
             return None  # cannot exist; never turn it into a key
         document = self._get_json(
-            layout.build_file_key(bundle_id, build_id, layout.BUILD_JSON_NAME)
+            bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.BUILD_JSON_NAME)
         )[0]
         return BuildRecord.from_json(document) if document is not None else None
 
     def get_app_index(self, bundle_id: str) -> dict[str, Any] | None:
-        if not layout.is_valid_bundle_id(bundle_id):
+        if not bucket_keys.is_valid_bundle_id(bundle_id):
             return None
-        return self._get_json(layout.app_index_key(bundle_id))[0]
+        return self._get_json(bucket_keys.app_index_key(bundle_id))[0]
 
     def get_apps_index(self) -> dict[str, Any]:
-        document = self._get_json(layout.APPS_INDEX_KEY)[0]
+        document = self._get_json(bucket_keys.APPS_INDEX_KEY)[0]
         return document if document is not None else indexes.empty_apps_index()
 
-    def latest_build_id(self, bundle_id: str) -> str | None:
-        entry = indexes.latest_entry(self.get_app_index(bundle_id))
-        return str(entry["build_id"]) if entry is not None else None
+    def delete_build_files(self, bundle_id: str, build_id: str, names: tuple[str, ...]) -> None:
+        self._delete_keys(bucket_keys.build_file_key(bundle_id, build_id, n) for n in names)
 
-    def revoke_build(self, bundle_id: str, build_id: str, *, revoked_at: str) -> BuildRecord | None:
-        """Mark ``build.json`` revoked first (links check it), then delete the served
-        files, then update both indexes. Repeating it is harmless."""
-        from ipadrop.publish import refresh_apps_index
-
-        record = self.get_build(bundle_id, build_id)
-        if record is None:
-            return None
-        if record.revoked_at is None:
-            record = replace(record, revoked_at=revoked_at)
-            self.put_build_record(record)
-        self._delete_keys(layout.build_file_key(bundle_id, build_id, n) for n in _SERVED_FILES)
-        stamp = record.revoked_at or revoked_at
-        self.update_app_index(
-            bundle_id, lambda current: indexes.mark_revoked(current, bundle_id, build_id, stamp)
-        )
-        refresh_apps_index(self, bundle_id)
-        return record
-
-    # -- write side (publish.PublishStore) ----------------------------------------
+    # -- write side (ports.PublishStore) ----------------------------------------
 
     def head_object(self, key: str) -> ObjectInfo | None:
         try:
@@ -203,7 +182,7 @@ class S3BuildStore:
         content_type, cache_control = headers_for(name)
         self.client.put_object(
             Bucket=self.bucket,
-            Key=layout.build_file_key(bundle_id, build_id, name),
+            Key=bucket_keys.build_file_key(bundle_id, build_id, name),
             Body=body,
             ContentType=content_type,
             CacheControl=cache_control,
@@ -217,8 +196,8 @@ class S3BuildStore:
         ``etag`` pins the source: if the upload was replaced since it was
         inspected, S3 answers 412 and this raises ``UploadChanged``.
         """
-        dest = layout.build_file_key(bundle_id, build_id, layout.IPA_NAME)
-        content_type, cache_control = headers_for(layout.IPA_NAME)
+        dest = bucket_keys.build_file_key(bundle_id, build_id, bucket_keys.IPA_NAME)
+        content_type, cache_control = headers_for(bucket_keys.IPA_NAME)
         try:
             if size <= self.multipart_copy_threshold:
                 self.client.copy_object(
@@ -288,7 +267,9 @@ class S3BuildStore:
             raise
 
     def create_build_record(self, record: BuildRecord) -> BuildRecord:
-        key = layout.build_file_key(record.bundle_id, record.build_id, layout.BUILD_JSON_NAME)
+        key = bucket_keys.build_file_key(
+            record.bundle_id, record.build_id, bucket_keys.BUILD_JSON_NAME
+        )
         try:
             self._put_json(key, record.to_json(), if_none_match=True)
         except ClientError as error:
@@ -301,25 +282,27 @@ class S3BuildStore:
         return record
 
     def put_build_record(self, record: BuildRecord) -> None:
-        key = layout.build_file_key(record.bundle_id, record.build_id, layout.BUILD_JSON_NAME)
+        key = bucket_keys.build_file_key(
+            record.bundle_id, record.build_id, bucket_keys.BUILD_JSON_NAME
+        )
         self._put_json(key, record.to_json())
 
     def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> dict[str, Any] | None:
-        return self._update_json(layout.app_index_key(bundle_id), mutate)
+        return self._update_json(bucket_keys.app_index_key(bundle_id), mutate)
 
     def update_apps_index(self, mutate: IndexMutation) -> dict[str, Any] | None:
-        return self._update_json(layout.APPS_INDEX_KEY, mutate)
+        return self._update_json(bucket_keys.APPS_INDEX_KEY, mutate)
 
     def get_result(self, upload_key: str) -> dict[str, Any] | None:
-        return self._get_json(layout.result_key(upload_key))[0]
+        return self._get_json(bucket_keys.result_key(upload_key))[0]
 
     def put_result(self, upload_key: str, result: dict[str, Any]) -> None:
-        self._put_json(layout.result_key(upload_key), result)
+        self._put_json(bucket_keys.result_key(upload_key), result)
 
     def delete_upload(self, upload_key: str, *, etag: str | None) -> None:
         """Delete the upload, but only the version we published when ``etag`` is given
         (a newer upload of the same key keeps its own event and file)."""
-        if not upload_key.startswith(layout.UPLOADS_PREFIX):
+        if not upload_key.startswith(bucket_keys.UPLOADS_PREFIX):
             raise ValueError(f"not an upload key: {upload_key!r}")
         try:
             if etag:
@@ -344,8 +327,8 @@ class S3BuildStore:
     def delete_build(self, bundle_id: str, build_id: str) -> None:
         """Remove a build folder (retention). ``build.json`` goes first so the
         build reads as unknown before its files disappear."""
-        prefix = layout.build_prefix(bundle_id, build_id)
-        record_key = prefix + layout.BUILD_JSON_NAME
+        prefix = bucket_keys.build_prefix(bundle_id, build_id)
+        record_key = prefix + bucket_keys.BUILD_JSON_NAME
         self.client.delete_object(Bucket=self.bucket, Key=record_key)
         paginator = self.client.get_paginator("list_objects_v2")
         keys = [

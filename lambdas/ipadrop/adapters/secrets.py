@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ipadrop.tokens import KeyRing, KeyRingError
+from ipadrop.links.tokens import KeyRing, KeyRingError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider

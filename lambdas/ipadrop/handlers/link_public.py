@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ipadrop.handlers import link
+from ipadrop.handlers import link, wiring
 
 logger = logging.getLogger("ipadrop.link")
 
@@ -47,12 +47,13 @@ def prime() -> None:
     from botocore.signers import CloudFrontSigner  # noqa: F401
     from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: F401
 
+    from ipadrop.handlers import public_routes  # noqa: F401
     from ipadrop.render.page import render_not_found_page, render_unavailable_page
 
     render_not_found_page(contact=None)  # compiles the shared templates
     render_unavailable_page(contact=None)
     try:
-        link.service()
+        wiring.service()
     except Exception:  # a misconfiguration shows on the first request, with its page
         logger.warning("could not build the link service before the snapshot", exc_info=True)
     # Nothing read from Secrets Manager or SSM may outlive the snapshot.
@@ -62,8 +63,8 @@ def prime() -> None:
 def refresh() -> None:
     """After a restore: fresh randomness, and secrets re-read on the next request."""
     random.seed()
-    link.service.cache_clear()
-    from ipadrop.cfsign import load_private_key
+    wiring.service.cache_clear()
+    from ipadrop.adapters.cloudfront_signing import load_private_key
 
     load_private_key.cache_clear()
 

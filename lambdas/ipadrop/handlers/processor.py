@@ -24,14 +24,20 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
 from ipadrop.adapters.s3store import S3BuildStore
-from ipadrop.publish import Publisher, PublishOptions, PublishOutcome, UploadEvent, is_upload_key
+from ipadrop.publishing.publisher import (
+    Publisher,
+    PublishOptions,
+    PublishOutcome,
+    UploadEvent,
+    is_upload_key,
+)
 from ipadrop.settings import ProcessorSettings, normalize_base_url
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_s3 import S3Client
 
-    from ipadrop.sources import RangeSource
+    from ipadrop.reading.sources import RangeSource
 
 SERVICE = "ipadrop-processor"
 logger = Logger(service=SERVICE)

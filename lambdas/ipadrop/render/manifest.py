@@ -12,7 +12,7 @@ import re
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from ipadrop.model import AppFacts
+from ipadrop.domain.model import AppFacts
 
 # Apple's own examples hash the package in 10 MiB chunks.
 DEFAULT_CHUNK_SIZE = 10 * 1024 * 1024

@@ -22,9 +22,9 @@ import jinja2
 import segno
 from markupsafe import Markup
 
-from ipadrop.model import AppFacts
+from ipadrop.domain.model import AppFacts
 from ipadrop.render.urls import itms_services_url
-from ipadrop.units import human_size
+from ipadrop.text import human_size
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),

@@ -1,0 +1,5 @@
+import sys
+
+from ipadrop_tools.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Commands that talk to a stack: upload, link, apps, builds, revoke (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,221 @@
+"""Where remote commands go: a local stack (``--endpoint``) or a deployed one (``--stack``).
+
+Targets:
+- ``--endpoint http://127.0.0.1:PORT``: a running ``ipadrop local`` (asked at ``/_local/config``
+  for its S3 endpoint and bucket; admin calls need no signature);
+- ``--stack NAME``: a deployed stack, found through its CloudFormation outputs
+  (``BucketName``, ``DropPrefix``, ``DistributionUrl``, ``ApiUrl``); admin calls are
+  SigV4-signed (service ``execute-api``) with the caller's credentials.
+Without either, ``IPADROP_ENDPOINT`` / ``IPADROP_STACK`` are used, then a local stack
+running from ``.ipadrop-local/`` in this folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ipadrop.domain.bucket_keys import (
+    UPLOADS_PREFIX,
+)
+
+DEFAULT_STATE_DIR = Path(".ipadrop-local")
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+DEFAULT_WAIT_SECONDS = 300
+
+
+class CliError(Exception):
+    """Shown to the user as one ``error: ...`` line; ``status`` is the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------------ targets
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    status: int
+    data: Any
+
+
+@dataclass
+class Target:
+    """Where uploads go and where admin calls are sent."""
+
+    description: str
+    bucket: str
+    drop_prefix: str
+    api_url: str  # no trailing slash
+    distribution_url: str
+    s3: Any
+    signer: Callable[[str, str, bytes, dict[str, str]], dict[str, str]] | None = None
+
+    def api(self, method: str, path: str, payload: Any | None = None) -> ApiResponse:
+        """Call the admin API; raises CliError with the API's message on 4xx/5xx."""
+        import urllib.error
+        import urllib.request
+
+        url = self.api_url + path
+        body = b"" if payload is None else json.dumps(payload).encode()
+        headers = {"Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        if self.signer is not None:
+            headers = self.signer(method, url, body, headers)
+        request = urllib.request.Request(  # noqa: S310 (http(s) only: checked when resolved)
+            url, data=body if payload is not None else None, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return ApiResponse(response.status, _json_or_text(response.read()))
+        except urllib.error.HTTPError as exc:
+            data = _json_or_text(exc.read())
+            message = data.get("message") if isinstance(data, dict) else None
+            raise CliError(
+                str(message or f"{method} {path} failed with HTTP {exc.code}").rstrip(".") + "."
+            ) from None
+        except urllib.error.URLError as exc:
+            raise CliError(f"cannot reach {self.api_url}: {exc.reason}.") from None
+
+
+def _json_or_text(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def _s3_client(endpoint_url: str | None, region: str | None, *, local_credentials: bool) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # moto answers any credentials; a real S3 endpoint gets the caller's own.
+    key = "testing" if local_credentials else None
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=key,
+        config=Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}),
+    )
+
+
+def local_target(endpoint: str) -> Target:
+    """A running ``ipadrop local``, asked at ``/_local/config`` where its S3 and bucket are."""
+    import urllib.error
+    import urllib.request
+
+    base = endpoint.rstrip("/")
+    if urlsplit(base).scheme not in ("http", "https"):
+        raise CliError(f"--endpoint must be an http(s) URL, not {endpoint!r}.", status=2)
+    try:
+        with urllib.request.urlopen(base + "/_local/config", timeout=10) as response:  # noqa: S310
+            config = json.loads(response.read())
+    except (urllib.error.URLError, ValueError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CliError(f"no ipadrop local stack answers at {base} ({reason}).") from None
+    return Target(
+        description=f"local stack at {base}",
+        bucket=str(config["bucket"]),
+        drop_prefix=str(config.get("drop_prefix") or UPLOADS_PREFIX),
+        api_url=str(config.get("api_url") or base).rstrip("/"),
+        distribution_url=str(config.get("distribution_url") or base).rstrip("/"),
+        s3=_s3_client(
+            str(config["s3_endpoint"]),
+            str(config.get("region") or "us-east-1"),
+            local_credentials=bool(config.get("embedded_s3")),
+        ),
+    )
+
+
+STACK_OUTPUTS = ("BucketName", "DropPrefix", "DistributionUrl", "ApiUrl")
+
+
+def stack_target(stack_name: str, region: str | None) -> Target:
+    """A deployed stack, found through its CloudFormation outputs."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    session = boto3.Session(region_name=region)
+    try:
+        stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except NoCredentialsError:
+        raise CliError("no AWS credentials found (set AWS_PROFILE or run aws sso login).") from None
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        raise CliError(f"cannot read stack {stack_name}: {message}") from None
+    except BotoCoreError as exc:
+        raise CliError(f"cannot read stack {stack_name}: {exc}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    missing = [name for name in STACK_OUTPUTS if name not in outputs]
+    if missing:
+        raise CliError(
+            f"stack {stack_name} has no output {', '.join(missing)}; is it an ipadrop stack?"
+        )
+    api_url = outputs["ApiUrl"].rstrip("/")
+    api_region = _region_of_api(api_url) or session.region_name or "us-east-1"
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise CliError("no AWS credentials found (set AWS_PROFILE or run aws sso login).")
+    return Target(
+        description=f"stack {stack_name}",
+        bucket=outputs["BucketName"],
+        drop_prefix=outputs["DropPrefix"] or UPLOADS_PREFIX,
+        api_url=api_url,
+        distribution_url=outputs["DistributionUrl"].rstrip("/"),
+        s3=session.client("s3"),
+        signer=sigv4_signer(credentials, api_region),
+    )
+
+
+def _region_of_api(api_url: str) -> str | None:
+    found = re.search(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com", urlsplit(api_url).netloc)
+    return found.group(1) if found else None
+
+
+def sigv4_signer(
+    credentials: Any, region: str
+) -> Callable[[str, str, bytes, dict[str, str]], dict[str, str]]:
+    """Headers for an IAM-authenticated HTTP API call (SigV4, service ``execute-api``)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    def sign(method: str, url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
+        request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+        return dict(request.headers.items())
+
+    return sign
+
+
+def resolve_target(args: argparse.Namespace) -> Target:
+    import os
+
+    from ipadrop_tools.local.state import read_runtime
+
+    if args.endpoint and args.stack:
+        raise CliError("use either --endpoint or --stack, not both.", status=2)
+    endpoint = args.endpoint or (None if args.stack else os.environ.get("IPADROP_ENDPOINT"))
+    stack = args.stack or (None if endpoint else os.environ.get("IPADROP_STACK"))
+    if stack:
+        return stack_target(stack, args.region)
+    if not endpoint:
+        runtime = read_runtime(DEFAULT_STATE_DIR)
+        endpoint = str(runtime["distribution_url"]) if runtime else None
+    if not endpoint:
+        raise CliError(
+            "say which stack: --endpoint http://127.0.0.1:8080 for `ipadrop local`, "
+            "or --stack NAME for a deployed one.",
+            status=2,
+        )
+    return local_target(endpoint)

@@ -1,0 +1,91 @@
+"""Feeds the processor the S3 events the bucket sends to its queue, like Lambda's trigger."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_plus
+
+from ipadrop_tools.local.events import LocalLambdaContext
+
+log = logging.getLogger("ipadrop_tools.local")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def s3_event_from_message(body: str) -> dict[str, Any] | None:
+    """The S3 event in an SQS message body; None for S3's ``s3:TestEvent`` and non-events."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        return None  # {"Event": "s3:TestEvent", ...} is sent when the notification is set up
+    return event
+
+
+class QueuePoller:
+    """Long-polls the queue on a thread; deletes a message only when the handler succeeded."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        handler: Handler,
+        *,
+        function_name: str = "ipadrop-local-processor",
+        wait_seconds: int = 1,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._handler = handler
+        self._function_name = function_name
+        self._wait_seconds = wait_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ipadrop-sqs-poller", daemon=True)
+        self.processed = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=self._queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=self._wait_seconds,
+                ).get("Messages", [])
+            except Exception as exc:  # the endpoint went away, e.g. during shutdown
+                if self._stop.is_set():
+                    return
+                log.warning("queue: receive failed: %s", exc)
+                self._stop.wait(1.0)
+                continue
+            for message in messages:
+                self._handle(message)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        event = s3_event_from_message(message.get("Body", ""))
+        if event is not None:
+            keys = ", ".join(
+                unquote_plus(str(record.get("s3", {}).get("object", {}).get("key", "?")))
+                for record in event["Records"]
+            )
+            try:
+                self._handler(event, LocalLambdaContext(function_name=self._function_name))
+            except Exception:
+                # Left on the queue: it comes back after the visibility timeout, then DLQ.
+                log.exception("processor failed for %s (the message will be retried)", keys)
+                return
+            self.processed += 1
+            log.info("processor: handled %s", keys)
+        self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,5 +1,0 @@
-import sys
-
-from ipadrop.cli.main import main
-
-sys.exit(main())

@@ -1,0 +1,144 @@
+"""Plain data shared by every layer. No I/O here.
+
+These shapes are contracts: ``AppFacts.to_json()`` is what ``ipadrop inspect
+--json`` prints and what ``build.json`` embeds (docs/ARCHITECTURE.md, "Contracts").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Distribution = Literal["enterprise", "ad-hoc", "development", "app-store"]
+DeviceFamily = Literal["iphone", "ipad"]
+
+
+@dataclass(frozen=True, slots=True)
+class IconInfo:
+    source: str  # path of the PNG inside the archive
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileInfo:
+    name: str | None
+    uuid: str | None
+    team_id: str | None
+    team_name: str | None
+    expires_at: str | None  # ISO 8601 UTC, e.g. "2027-01-31T12:00:00Z"
+    distribution: Distribution
+    device_count: int
+    certificates_expire_at: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AppFacts:
+    bundle_id: str
+    version: str | None  # CFBundleShortVersionString
+    build: str | None  # CFBundleVersion
+    title: str  # display name, else bundle name, else bundle id
+    minimum_os_version: str | None
+    device_family: list[DeviceFamily]
+    size_bytes: int
+    icon: IconInfo | None
+    profile: ProfileInfo | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``inspect --json`` object (keys as the contract names them, see
+        docs/ARCHITECTURE.md).
+
+        ``profile`` holds exactly the contract's seven keys; the signing
+        certificates' expiries (useful, but not part of the contract) travel as
+        the extra top-level ``certificates_expire_at`` list.
+        """
+        data = asdict(self)
+        certificates: list[str] = []
+        if data["profile"] is not None:
+            certificates = list(data["profile"].pop("certificates_expire_at"))
+        data["certificates_expire_at"] = certificates
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AppFacts:
+        icon = data.get("icon")
+        profile = data.get("profile")
+        return cls(
+            bundle_id=str(data["bundle_id"]),
+            version=data.get("version"),
+            build=data.get("build"),
+            title=str(data.get("title") or data["bundle_id"]),
+            minimum_os_version=data.get("minimum_os_version"),
+            device_family=list(data.get("device_family") or []),
+            size_bytes=int(data.get("size_bytes") or 0),
+            icon=IconInfo(**icon) if icon else None,
+            profile=_profile_from_json(profile, data.get("certificates_expire_at")),
+        )
+
+
+def _profile_from_json(
+    profile: dict[str, Any] | None, certificates: list[str] | None
+) -> ProfileInfo | None:
+    if not profile:
+        return None
+    fields = dict(profile)
+    # Older build.json files kept the certificates inside the profile.
+    fields["certificates_expire_at"] = list(
+        certificates if certificates is not None else fields.get("certificates_expire_at", [])
+    )
+    return ProfileInfo(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """What the reader returns: the facts plus the icon, already a standard PNG."""
+
+    facts: AppFacts
+    icon_png: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRecord:
+    """``builds/<bundle_id>/<build_id>/build.json``."""
+
+    bundle_id: str
+    build_id: str
+    facts: AppFacts
+    upload_key: str
+    uploader: str | None
+    uploaded_at: str  # ISO 8601 UTC (the object's upload time from the S3 event)
+    published_at: str  # ISO 8601 UTC
+    has_icon: bool
+    revoked_at: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": 1,
+            "bundle_id": self.bundle_id,
+            "build_id": self.build_id,
+            **{k: v for k, v in self.facts.to_json().items() if k != "bundle_id"},
+            "upload_key": self.upload_key,
+            "uploader": self.uploader,
+            "uploaded_at": self.uploaded_at,
+            "published_at": self.published_at,
+            "has_icon": self.has_icon,
+            "revoked_at": self.revoked_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildRecord:
+        return cls(
+            bundle_id=str(data["bundle_id"]),
+            build_id=str(data["build_id"]),
+            facts=AppFacts.from_json(data),
+            upload_key=str(data.get("upload_key") or ""),
+            uploader=data.get("uploader"),
+            uploaded_at=str(data["uploaded_at"]),
+            published_at=str(data["published_at"]),
+            has_icon=bool(data.get("has_icon")),
+            revoked_at=data.get("revoked_at"),
+        )

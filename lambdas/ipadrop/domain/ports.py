@@ -1,0 +1,105 @@
+"""The ports: what the core needs from storage, as protocols, and their errors.
+
+The S3 adapter (``ipadrop.adapters.s3store``) implements them; tests use an
+in-memory store (``tests/memory_store.py``). See docs/ARCHITECTURE.md.
+
+Index documents (JSON, written with conditional writes; shapes in
+``ipadrop.domain.indexes``):
+
+``builds/<bundle_id>/index.json``::
+
+    {"schema": 1, "bundle_id": "...", "title": "...",
+     "builds": [  # newest first (build ids sort by upload time)
+        {"build_id", "version", "build", "title", "uploaded_at", "published_at",
+         "size_bytes", "distribution", "revoked_at"}]}
+
+``builds/index.json``::
+
+    {"schema": 1, "apps": [
+        {"bundle_id", "title", "latest_build_id", "latest_version", "latest_build",
+         "updated_at", "build_count"}]}   # sorted by updated_at, newest first
+
+``latest`` of an app is its newest build whose ``revoked_at`` is null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ipadrop.domain.model import BuildRecord
+
+JsonDoc = dict[str, Any]
+# Called inside the store's conditional-write loop: current document (None if
+# absent) -> new document (None or an equal document: nothing to write).
+IndexMutation = Callable[[JsonDoc | None], JsonDoc | None]
+
+
+class UploadChanged(Exception):
+    """The upload was replaced or deleted after its event was sent.
+
+    The replacement has an event of its own, so this one has nothing to do.
+    """
+
+
+class IndexConflict(RuntimeError):
+    """A conditional index write kept losing races; retrying the event is safe."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    size: int
+    etag: str  # without quotes
+
+
+class BuildStore(Protocol):
+    """The read side: what the link service needs."""
+
+    def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None: ...
+
+    def get_app_index(self, bundle_id: str) -> JsonDoc | None: ...
+
+    def get_apps_index(self) -> JsonDoc: ...
+
+    def read_object(self, key: str) -> bytes | None: ...
+
+
+class IndexStore(BuildStore, Protocol):
+    """Read side plus the conditional index writes (what revoking needs)."""
+
+    def put_build_record(self, record: BuildRecord) -> None: ...
+
+    def delete_build_files(self, bundle_id: str, build_id: str, names: tuple[str, ...]) -> None:
+        """Delete these files of one build (missing files are not an error)."""
+        ...
+
+    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> JsonDoc | None: ...
+
+    def update_apps_index(self, mutate: IndexMutation) -> JsonDoc | None: ...
+
+
+class PublishStore(IndexStore, Protocol):
+    """Everything the publisher writes."""
+
+    def head_object(self, key: str) -> ObjectInfo | None: ...
+
+    def copy_upload(
+        self, upload_key: str, *, bundle_id: str, build_id: str, size: int, etag: str
+    ) -> None:
+        """Server-side copy to ``app.ipa``; ``UploadChanged`` if the ETag no longer matches."""
+        ...
+
+    def put_build_file(self, bundle_id: str, build_id: str, name: str, body: bytes) -> None: ...
+
+    def create_build_record(self, record: BuildRecord) -> BuildRecord:
+        """Write ``build.json`` unless it exists; return what is stored."""
+        ...
+
+    def get_result(self, upload_key: str) -> JsonDoc | None: ...
+
+    def put_result(self, upload_key: str, result: JsonDoc) -> None: ...
+
+    def delete_upload(self, upload_key: str, *, etag: str | None) -> None: ...
+
+    def delete_build(self, bundle_id: str, build_id: str) -> None: ...

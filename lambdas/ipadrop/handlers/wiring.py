@@ -1,0 +1,93 @@
+"""Wiring the link service to AWS, once per container (see docs/ARCHITECTURE.md).
+
+Cold start: only the pure core is imported here; boto3, Powertools parameters
+and ``cryptography`` (signing) load on first use, so an admin call never pays
+for the signer and a page view never pays for it either; only the manifest
+route signs.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
+from ipadrop.settings import LinkSettings, normalize_base_url
+
+# The request clock; tests move it to reach expiry without sleeping.
+clock: Callable[[], float] = time.time
+
+
+def now() -> int:
+    return int(clock())
+
+
+@functools.cache
+def service() -> LinkService:
+    """The service for this container, built on first request from the environment."""
+    settings = LinkSettings.from_env()
+    return build_service(settings)
+
+
+def build_service(
+    settings: LinkSettings,
+    *,
+    s3_client: Any = None,
+    secrets_client: Any = None,
+    ssm_client: Any = None,
+) -> LinkService:
+    """Wire the core to AWS. Clients are injectable (the local runner and tests pass
+    their own); by default boto3 creates them from the environment."""
+    import boto3
+
+    from ipadrop.adapters.s3store import S3BuildStore
+    from ipadrop.adapters.secrets import RuntimeSecrets
+
+    secrets = RuntimeSecrets(secrets_client=secrets_client, ssm_client=ssm_client)
+    if settings.distribution_url is not None:
+        distribution_url = settings.distribution_url
+    else:
+        # LinkSettings guarantees one of the two is set.
+        parameter = str(settings.distribution_url_parameter)
+        distribution_url = normalize_base_url(parameter, secrets.parameter(parameter))
+    store = S3BuildStore(s3_client or boto3.client("s3"), settings.bucket)
+    config = LinkConfig(
+        distribution_url=distribution_url,
+        ttl_min_seconds=settings.ttl_min_seconds,
+        ttl_max_seconds=settings.ttl_max_seconds,
+        ttl_default_seconds=settings.ttl_default_seconds,
+        asset_url_ttl_seconds=settings.asset_url_ttl_seconds,
+        public_mode=settings.public_mode,
+        contact=settings.contact,
+    )
+    token_secret_id = settings.token_secret_id
+    key_ring = None
+    if token_secret_id is not None and not settings.public_mode:
+        key_ring = functools.partial(secrets.token_key_ring, token_secret_id)
+    return LinkService(
+        store=store,
+        config=config,
+        key_ring=key_ring,
+        signer=functools.partial(_cloudfront_signer, settings, secrets),
+    )
+
+
+def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
+    from ipadrop.adapters.cloudfront_signing import sign_url
+
+    if settings.cloudfront_key_secret_id is None:
+        raise RuntimeError("IPADROP_CLOUDFRONT_KEY_SECRET_ID must be set")
+    # Key and key-pair id come from one read of the secret (cached by
+    # Powertools; the parsed key per PEM): never a new key under an old id
+    # (docs/DEPLOY.md, Key rotation).
+    key = secrets.cloudfront_signing_key(
+        settings.cloudfront_key_secret_id, default_key_pair_id=settings.cloudfront_key_pair_id
+    )
+    pem, key_pair_id = key.private_key_pem, key.key_pair_id
+
+    def sign(url: str, *, expires_at: int) -> str:
+        return sign_url(url, key_pair_id=key_pair_id, private_key_pem=pem, expires_at=expires_at)
+
+    return sign

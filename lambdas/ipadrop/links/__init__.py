@@ -1,0 +1,3 @@
+"""Links: tokens, the link service (no HTTP) and CloudFront URL signing (pure).
+
+See docs/ARCHITECTURE.md."""

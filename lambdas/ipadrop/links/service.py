@@ -1,0 +1,401 @@
+"""The link service's core: mint links, open them, render what they lead to.
+
+Pure: the build store, the token key ring and the URL signer are passed in;
+the clock is an argument. No HTTP here: refusals carry a ``kind`` and the
+handlers (``ipadrop.handlers.admin_routes`` / ``public_routes``) pick the status
+and render the page. See docs/ARCHITECTURE.md.
+
+Every URL is built from ``LinkConfig.distribution_url`` and validated ids,
+never from anything in the request but the token and the ids checked here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.ports import IndexStore
+from ipadrop.links import tokens
+from ipadrop.publishing.revoke import revoke_build
+from ipadrop.render.urls import itms_services_url
+from ipadrop.text import describe_seconds, iso_utc
+
+if TYPE_CHECKING:
+    from ipadrop.render.page import InstallPageContext
+
+LATEST = tokens.LATEST
+_CREATE_LINK_FIELDS = frozenset({"bundle_id", "build", "ttl_seconds"})
+
+
+class UrlSigner(Protocol):
+    def __call__(self, url: str, *, expires_at: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    distribution_url: str  # no trailing slash
+    ttl_min_seconds: int = 60
+    ttl_max_seconds: int = 7 * 86400
+    ttl_default_seconds: int = 86400
+    asset_url_ttl_seconds: int = 3600
+    public_mode: bool = False
+    contact: str | None = None
+
+
+RefusalKind = Literal["invalid", "forbidden", "not_found", "gone"]
+
+
+class ApiError(Exception):
+    """An admin API refusal: its ``kind`` (the handler maps it to an HTTP status),
+    a machine ``code`` and a one-sentence ``message``."""
+
+    kind: RefusalKind = "invalid"
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    kind: RefusalKind = "invalid"
+    code = "bad_request"
+
+
+class Forbidden(ApiError):
+    kind: RefusalKind = "forbidden"
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    kind: RefusalKind = "not_found"
+    code = "not_found"
+
+
+class Gone(ApiError):
+    kind: RefusalKind = "gone"
+    code = "gone"
+
+
+PageKind = Literal["not_found", "forbidden", "expired", "revoked"]
+
+
+class PublicRefusal(Exception):
+    """A public route refused: a short ``reason`` ("expired", "not_yet_valid",
+    "forbidden", "revoked", "gone", "not_found"), the kind of page a person
+    should see, and what that page can say (the app's title, when it expired)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        page_kind: PageKind,
+        title: str | None = None,
+        expired_at: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.page_kind = page_kind
+        self.title = title
+        self.expired_at = expired_at
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    install_url: str
+    manifest_url: str
+    itms_services_url: str
+    expires_at: str | None  # ISO 8601 UTC; None in public mode (static URLs)
+    bundle_id: str
+    build_id: str  # for "latest": the build the link opens right now
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "install_url": self.install_url,
+            "itms_services_url": self.itms_services_url,
+            "manifest_url": self.manifest_url,
+            "expires_at": self.expires_at,
+            "bundle_id": self.bundle_id,
+            "build_id": self.build_id,
+        }
+
+
+def parse_json_body(body: str | None) -> dict[str, Any]:
+    """The request body as a JSON object, or ``BadRequest`` with a sentence."""
+    if body is None or not body.strip():
+        raise BadRequest("The request body is empty; send a JSON object.", code="invalid_json")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json parses
+        raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+class LinkService:
+    def __init__(
+        self,
+        *,
+        store: IndexStore,
+        config: LinkConfig,
+        key_ring: Callable[[], tokens.KeyRing] | None,
+        signer: Callable[[], UrlSigner] | None,
+    ) -> None:
+        """``key_ring`` and ``signer`` are called when first needed, so a route
+        that neither mints nor signs never loads a key (None in public mode)."""
+        self.store = store
+        self.config = config
+        self._key_ring = key_ring
+        self._signer = signer
+
+    # ----------------------------------------------------------------- admin API
+
+    def create_link(self, request: Mapping[str, Any], *, now: int) -> LinkResult:
+        unknown = sorted(set(request) - _CREATE_LINK_FIELDS)
+        if unknown:
+            raise BadRequest(
+                f"Unknown field {unknown[0]!r}; send bundle_id, build and ttl_seconds.",
+                code="invalid_field",
+            )
+        bundle_id = _require_bundle_id(request.get("bundle_id"))
+        build_ref = request.get("build", LATEST)
+        if build_ref is None:
+            build_ref = LATEST
+        if not isinstance(build_ref, str) or not (
+            build_ref == LATEST or bucket_keys.is_valid_build_id(build_ref)
+        ):
+            raise BadRequest(
+                'build must be a build id like "20261124T002616Z-1a2b3c4d5e" or "latest".',
+                code="invalid_build_id",
+            )
+        ttl = self._ttl(request.get("ttl_seconds"))
+
+        if build_ref == LATEST:
+            build_id = indexes.latest_build_id(self.store.get_app_index(bundle_id))
+            if build_id is None:
+                if self.store.get_app_index(bundle_id) is None:
+                    raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
+                raise NotFound(
+                    f"App {bundle_id} has no build that can be installed.", code="no_builds"
+                )
+        else:
+            build_id = build_ref
+        record = self.store.get_build(bundle_id, build_id)
+        if record is None:
+            raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+        if record.revoked:
+            raise Gone(f"Build {build_id} of {bundle_id} was revoked.", code="revoked")
+
+        base = self.config.distribution_url
+        if self.config.public_mode:
+            # Public mode: the processor's static artefacts are the link; nothing expires.
+            prefix = f"{base}/{bucket_keys.build_prefix(bundle_id, build_id)}"
+            manifest_url = prefix + bucket_keys.MANIFEST_NAME
+            return LinkResult(
+                install_url=prefix + bucket_keys.PAGE_NAME,
+                manifest_url=manifest_url,
+                itms_services_url=itms_services_url(manifest_url),
+                expires_at=None,
+                bundle_id=bundle_id,
+                build_id=build_id,
+            )
+        expires_at = now + ttl
+        token = tokens.mint_token(
+            self._ring(),
+            bundle_id=bundle_id,
+            build_id=None if build_ref == LATEST else build_id,
+            not_before=now,
+            expires_at=expires_at,
+        )
+        manifest_url = manifest_url_for(base, token)
+        return LinkResult(
+            install_url=install_url_for(base, token),
+            manifest_url=manifest_url,
+            itms_services_url=itms_services_url(manifest_url),
+            expires_at=iso_utc(expires_at),
+            bundle_id=bundle_id,
+            build_id=build_id,
+        )
+
+    def list_apps(self) -> dict[str, Any]:
+        apps = self.store.get_apps_index().get("apps", [])
+        return {"apps": list(apps)}
+
+    def list_builds(self, bundle_id: str) -> dict[str, Any]:
+        bundle_id = _require_bundle_id(bundle_id)
+        index = self.store.get_app_index(bundle_id)
+        if index is None:
+            raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
+        return {
+            "bundle_id": bundle_id,
+            "title": index.get("title"),
+            "builds": list(index.get("builds", [])),
+        }
+
+    def revoke(self, bundle_id: str, build_id: str, *, now: int) -> dict[str, Any]:
+        bundle_id = _require_bundle_id(bundle_id)
+        build_id = _require_build_id(build_id)
+        # Always delegate: repeating a revoke is harmless and completes one that
+        # was interrupted half-way (the store keeps the first revoked_at).
+        record = revoke_build(self.store, bundle_id, build_id, revoked_at=iso_utc(now))
+        if record is None:
+            raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+        return {"bundle_id": bundle_id, "build_id": build_id, "revoked_at": record.revoked_at}
+
+    # ------------------------------------------------------------- public routes
+
+    def open_link(self, token: str, *, now: int) -> tuple[tokens.LinkClaims, BuildRecord]:
+        """The build a token opens now, or ``PublicRefusal`` with the page to show."""
+        if self.config.public_mode:
+            # Public stacks serve the static artefacts under /builds/; tokens mean nothing.
+            raise PublicRefusal("not_found", page_kind="not_found")
+        try:
+            claims = tokens.verify_token(self._ring(), token, now=now)
+        except tokens.TokenExpired as expired:
+            raise PublicRefusal(
+                "expired",
+                page_kind="expired",
+                title=self._title_for(expired.claims),
+                expired_at=iso_utc(expired.claims.expires_at),
+            ) from None
+        except tokens.TokenNotYetValid:
+            raise PublicRefusal("not_yet_valid", page_kind="forbidden") from None
+        except tokens.TokenError:
+            raise PublicRefusal("forbidden", page_kind="forbidden") from None
+
+        bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
+        build_id = None
+        if bundle_id is not None:
+            build_id = claims.build_id or indexes.latest_build_id(
+                self.store.get_app_index(bundle_id)
+            )
+        record = None
+        if bundle_id is not None and build_id is not None:
+            record = self.store.get_build(bundle_id, build_id)
+        if record is None:
+            # The link was good when minted; its build (or every build of a
+            # "latest" link) has since been deleted or revoked.
+            raise PublicRefusal("gone", page_kind="revoked")
+        if record.revoked:
+            raise PublicRefusal("revoked", page_kind="revoked", title=record.facts.title)
+        return claims, record
+
+    def install_page(self, token: str, *, now: int) -> InstallPageContext:
+        """What the install page of a token shows now (the handler renders it)."""
+        from ipadrop.render import page
+
+        claims, record = self.open_link(token, now=now)
+        base = self.config.distribution_url
+        icon_png = None
+        if record.has_icon:
+            icon_png = self.store.read_object(
+                bucket_keys.build_file_key(record.bundle_id, record.build_id, bucket_keys.ICON_NAME)
+            )
+        return page.InstallPageContext(
+            facts=record.facts,
+            build_id=record.build_id,
+            uploaded_at=record.uploaded_at,
+            manifest_url=manifest_url_for(base, token),
+            page_url=install_url_for(base, token),
+            link_expires_at=iso_utc(claims.expires_at),
+            icon_png=icon_png,
+            revoked=record.revoked,
+            contact=self.config.contact,
+            now=datetime.fromtimestamp(now, tz=UTC),
+        )
+
+    def manifest(self, token: str, *, now: int) -> bytes:
+        """The manifest for the build a token opens, asset URLs signed from ``now``."""
+        from ipadrop.render.manifest import build_manifest
+
+        _, record = self.open_link(token, now=now)
+        asset_expiry = now + self.config.asset_url_ttl_seconds
+        sign = self._sign()
+        base = self.config.distribution_url
+
+        def asset_url(name: str) -> str:
+            key = bucket_keys.build_file_key(record.bundle_id, record.build_id, name)
+            return sign(f"{base}/{key}", expires_at=asset_expiry)
+
+        return build_manifest(
+            facts=record.facts,
+            ipa_url=asset_url(bucket_keys.IPA_NAME),
+            icon_url=asset_url(bucket_keys.ICON_NAME) if record.has_icon else None,
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _ttl(self, raw: Any) -> int:
+        cfg = self.config
+        if raw is None:
+            return cfg.ttl_default_seconds
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise BadRequest("ttl_seconds must be a whole number of seconds.", code="invalid_ttl")
+        if not cfg.ttl_min_seconds <= raw <= cfg.ttl_max_seconds:
+            raise BadRequest(
+                f"ttl_seconds must be between {cfg.ttl_min_seconds} and {cfg.ttl_max_seconds} "
+                f"({describe_seconds(cfg.ttl_min_seconds)} to "
+                f"{describe_seconds(cfg.ttl_max_seconds)}), not {raw}.",
+                code="invalid_ttl",
+            )
+        return raw
+
+    def _ring(self) -> tokens.KeyRing:
+        if self._key_ring is None:
+            raise RuntimeError("no token key ring is configured")
+        return self._key_ring()
+
+    def _sign(self) -> UrlSigner:
+        if self._signer is None:
+            raise RuntimeError("no URL signer is configured")
+        return self._signer()
+
+    def _title_for(self, claims: tokens.LinkClaims) -> str | None:
+        """Best effort, for the expired page: the app's title, if it still exists."""
+        bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
+        index = self.store.get_app_index(bundle_id) if bundle_id else None
+        title = index.get("title") if index else None
+        return title if isinstance(title, str) else None
+
+    def _bundle_from_digest(self, claims: tokens.LinkClaims) -> str | None:
+        for app in self.store.get_apps_index().get("apps", []):
+            candidate = app.get("bundle_id")
+            if isinstance(candidate, str) and claims.names_bundle(candidate):
+                return candidate
+        return None
+
+
+def install_url_for(distribution_url: str, token: str) -> str:
+    return f"{distribution_url}/i/{token}"
+
+
+def manifest_url_for(distribution_url: str, token: str) -> str:
+    return f"{distribution_url}/m/{token}/manifest.plist"
+
+
+def _require_bundle_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequest("bundle_id is required (like com.example.app).", code="invalid_bundle_id")
+    if not bucket_keys.is_valid_bundle_id(value):
+        raise BadRequest(
+            "bundle_id may hold only letters, digits, '-' and '.' (like com.example.app), "
+            f"at most {bucket_keys.MAX_BUNDLE_ID_LENGTH} characters.",
+            code="invalid_bundle_id",
+        )
+    return value
+
+
+def _require_build_id(value: Any) -> str:
+    if not isinstance(value, str) or not bucket_keys.is_valid_build_id(value):
+        raise BadRequest(
+            'build id must look like "20261124T002616Z-1a2b3c4d5e".', code="invalid_build_id"
+        )
+    return value

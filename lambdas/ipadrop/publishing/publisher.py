@@ -1,0 +1,319 @@
+"""Publishing one upload: the processor's core, over an injected store and source.
+
+No boto3 here: the store (``adapters/s3store.py`` in Lambda, anything with the
+same methods in tests) does the I/O, ``open_source`` gives ranged reads of the
+upload, and the renderers turn facts into the canonical artefacts.
+
+Order of writes (docs/ARCHITECTURE.md, "Bucket layout"): ``app.ipa`` (server-side copy),
+``icon.png``, ``manifest.plist``, ``index.html``, then ``build.json``, then the
+app index and the apps index, then the result record, then the upload is
+deleted. Nothing is visible before ``build.json`` and the indexes exist, and
+every step is safe to repeat, so a crash anywhere followed by a retry of the
+same event ends in one complete build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.build_ids import make_build_id
+from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
+from ipadrop.domain.ports import JsonDoc, ObjectInfo, PublishStore, UploadChanged
+from ipadrop.publishing.results import published_result, rejected_result
+from ipadrop.publishing.revoke import refresh_apps_index
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.text import iso_utc, version_label
+
+if TYPE_CHECKING:
+    from ipadrop.reading.sources import RangeSource
+
+
+@dataclass(frozen=True, slots=True)
+class UploadEvent:
+    """One ``ObjectCreated`` record, key already URL-decoded."""
+
+    bucket: str
+    key: str
+    size: int
+    event_time: datetime
+    etag: str | None = None
+    sequencer: str | None = None
+    version_id: str | None = None
+    uploader: str | None = None
+
+    @property
+    def upload_marker(self) -> str:
+        """What tells this upload of the key apart from another upload of it.
+
+        S3 always sends a sequencer; emulators may not, and then the same bytes
+        uploaded twice differ only by the event time (kept on re-delivery).
+        """
+        if self.sequencer or self.version_id:
+            return self.sequencer or self.version_id or ""
+        return f"{self.etag or ''}@{self.event_time.isoformat()}"
+
+    @property
+    def build_id(self) -> str:
+        return make_build_id(
+            uploaded_at=self.event_time,
+            bucket=self.bucket,
+            key=self.key,
+            upload_marker=self.upload_marker,
+        )
+
+
+def is_upload_key(key: str) -> bool:
+    """Keys the processor acts on: under ``uploads/`` and ending ``.ipa`` (any case)."""
+    return (
+        key.startswith(bucket_keys.UPLOADS_PREFIX)
+        and key.lower().endswith(".ipa")
+        and len(key) > len(bucket_keys.UPLOADS_PREFIX) + len(".ipa")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BuildUrls:
+    """Where the canonical (unsigned) artefacts of a build live on the distribution domain."""
+
+    page_url: str
+    manifest_url: str
+    ipa_url: str
+    icon_url: str | None
+
+    @classmethod
+    def for_build(
+        cls, distribution_url: str, bundle_id: str, build_id: str, *, has_icon: bool
+    ) -> BuildUrls:
+        base = distribution_url.rstrip("/") + "/"
+
+        def url(name: str) -> str:
+            # Keys come from validated ids only, so they need no escaping.
+            return base + bucket_keys.build_file_key(bundle_id, build_id, name)
+
+        return cls(
+            page_url=url(bucket_keys.PAGE_NAME),
+            manifest_url=url(bucket_keys.MANIFEST_NAME),
+            ipa_url=url(bucket_keys.IPA_NAME),
+            icon_url=url(bucket_keys.ICON_NAME) if has_icon else None,
+        )
+
+
+class ManifestRenderer(Protocol):
+    def __call__(self, *, facts: AppFacts, ipa_url: str, icon_url: str | None) -> bytes: ...
+
+
+class PageRenderer(Protocol):
+    def __call__(
+        self, *, record: BuildRecord, urls: BuildUrls, icon_png: bytes | None, now: datetime
+    ) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Renderers:
+    manifest: ManifestRenderer
+    page: PageRenderer
+
+
+def _render_manifest(*, facts: AppFacts, ipa_url: str, icon_url: str | None) -> bytes:
+    from ipadrop.render.manifest import build_manifest
+
+    return build_manifest(facts=facts, ipa_url=ipa_url, icon_url=icon_url)
+
+
+def _render_page(
+    *, record: BuildRecord, urls: BuildUrls, icon_png: bytes | None, now: datetime
+) -> str:
+    from ipadrop.render.page import InstallPageContext, render_install_page
+
+    context = InstallPageContext(
+        facts=record.facts,
+        build_id=record.build_id,
+        uploaded_at=record.uploaded_at,
+        manifest_url=urls.manifest_url,
+        page_url=urls.page_url,
+        link_expires_at=None,  # static pages never expire
+        icon_png=icon_png,
+        revoked=False,
+        contact=None,
+        now=now,
+    )
+    return render_install_page(context)
+
+
+def default_renderers() -> Renderers:
+    """The shared renderer (``ipadrop.render``), the same one ``ipadrop render`` uses."""
+    return Renderers(manifest=_render_manifest, page=_render_page)
+
+
+def _inspect_with_reader(source: RangeSource) -> Inspection:
+    from ipadrop.reading.inspector import inspect_ipa
+
+    return inspect_ipa(source)
+
+
+Status = Literal["published", "duplicate", "rejected", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOutcome:
+    """What happened to one event (for logs and metrics; the result record is the contract)."""
+
+    status: Status
+    upload_key: str
+    message: str
+    build_id: str | None = None
+    bundle_id: str | None = None
+    reason: str | None = None
+    pruned_build_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOptions:
+    distribution_url: str
+    keep_uploads: bool = False
+    retain_builds: int = 0  # newest N per app; 0 keeps all
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Publisher:
+    store: PublishStore
+    open_source: Callable[[str, int], RangeSource]  # (upload key, size) -> ranged reads
+    options: PublishOptions
+    renderers: Renderers = field(default_factory=default_renderers)
+    inspect: Callable[[RangeSource], Inspection] = _inspect_with_reader
+    clock: Callable[[], datetime] = _utcnow
+
+    def publish(self, event: UploadEvent) -> PublishOutcome:
+        key = event.key
+        if not is_upload_key(key):
+            return PublishOutcome("skipped", key, f"not an upload key: {key!r}", reason="not_ipa")
+        build_id = event.build_id
+
+        prior = self.store.get_result(key)
+        if prior and prior.get("status") == "published" and prior.get("build_id") == build_id:
+            # Re-delivered after a complete publish (maybe only the delete was left).
+            self._finish_upload(key, event.etag)
+            return PublishOutcome(
+                "duplicate",
+                key,
+                f"already published as build {build_id}",
+                build_id=build_id,
+                bundle_id=prior.get("bundle_id"),
+            )
+
+        info = self.store.head_object(key)
+        if info is None:
+            return PublishOutcome(
+                "skipped", key, "the upload no longer exists", reason="upload_missing"
+            )
+        if event.etag and _unquote(event.etag) != info.etag:
+            return PublishOutcome(
+                "skipped", key, "the upload was replaced after this event", reason="superseded"
+            )
+
+        try:
+            inspection = self.inspect(self.open_source(key, info.size))
+            if not bucket_keys.is_valid_bundle_id(inspection.facts.bundle_id):
+                raise IpaRejected(
+                    "bad_bundle_id",
+                    f"the bundle identifier {inspection.facts.bundle_id!r} is not valid",
+                )
+        except IpaRejected as rejected:
+            self.store.put_result(key, rejected_result(key, rejected, processed_at=self.clock()))
+            return PublishOutcome(
+                "rejected", key, rejected.message, reason=rejected.code, build_id=None
+            )
+
+        try:
+            record, created = self._publish_build(event, build_id, info, inspection)
+        except UploadChanged:
+            return PublishOutcome(
+                "skipped", key, "the upload was replaced after this event", reason="superseded"
+            )
+        pruned = self._update_indexes(record)
+        for old_build_id in pruned:
+            self.store.delete_build(record.bundle_id, old_build_id)
+        self.store.put_result(key, published_result(record, processed_at=self.clock()))
+        self._finish_upload(key, info.etag)
+        verb = "published" if created else "completed"
+        label = version_label(record.facts.version, record.facts.build)
+        return PublishOutcome(
+            "published" if created else "duplicate",
+            key,
+            f"{verb} {record.bundle_id} {label} as build {build_id}",
+            build_id=build_id,
+            bundle_id=record.bundle_id,
+            pruned_build_ids=tuple(pruned),
+        )
+
+    def _publish_build(
+        self, event: UploadEvent, build_id: str, info: ObjectInfo, inspection: Inspection
+    ) -> tuple[BuildRecord, bool]:
+        """Artefacts, then ``build.json``. Returns the stored record and whether it is new."""
+        facts = inspection.facts
+        bundle_id = facts.bundle_id
+        existing = self.store.get_build(bundle_id, build_id)
+        if existing is not None:
+            return existing, False
+
+        has_icon = inspection.icon_png is not None
+        urls = BuildUrls.for_build(
+            self.options.distribution_url, bundle_id, build_id, has_icon=has_icon
+        )
+        now = self.clock()
+        record = BuildRecord(
+            bundle_id=bundle_id,
+            build_id=build_id,
+            facts=replace(facts, size_bytes=info.size) if facts.size_bytes != info.size else facts,
+            upload_key=event.key,
+            uploader=event.uploader,
+            uploaded_at=iso_utc(event.event_time),
+            published_at=iso_utc(now),
+            has_icon=has_icon,
+        )
+        self.store.copy_upload(
+            event.key, bundle_id=bundle_id, build_id=build_id, size=info.size, etag=info.etag
+        )
+        if inspection.icon_png is not None:
+            self.store.put_build_file(
+                bundle_id, build_id, bucket_keys.ICON_NAME, inspection.icon_png
+            )
+        manifest = self.renderers.manifest(
+            facts=record.facts, ipa_url=urls.ipa_url, icon_url=urls.icon_url
+        )
+        self.store.put_build_file(bundle_id, build_id, bucket_keys.MANIFEST_NAME, manifest)
+        page = self.renderers.page(record=record, urls=urls, icon_png=inspection.icon_png, now=now)
+        self.store.put_build_file(bundle_id, build_id, bucket_keys.PAGE_NAME, page.encode("utf-8"))
+        stored = self.store.create_build_record(record)
+        # A concurrent duplicate may have won the race to write build.json.
+        return stored, stored == record
+
+    def _update_indexes(self, record: BuildRecord) -> list[str]:
+        pruned: list[str] = []
+
+        def add_build(current: JsonDoc | None) -> JsonDoc:
+            updated, dropped = indexes.upsert_build(
+                current, record, retain=self.options.retain_builds
+            )
+            pruned[:] = dropped  # only the attempt that is written counts
+            return updated
+
+        self.store.update_app_index(record.bundle_id, add_build)
+        refresh_apps_index(self.store, record.bundle_id)
+        return pruned
+
+    def _finish_upload(self, key: str, etag: str | None) -> None:
+        if not self.options.keep_uploads:
+            self.store.delete_upload(key, etag=_unquote(etag) if etag else None)
+
+
+def _unquote(etag: str) -> str:
+    return etag.strip('"')

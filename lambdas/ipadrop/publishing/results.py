@@ -1,0 +1,49 @@
+"""Result records: what a build system polls at ``results/<upload key>.json``.
+
+``status`` is ``published`` (with the build) or ``rejected`` (with a ``reason``
+code and a one-sentence ``message``); see docs/ARCHITECTURE.md ("Contracts").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.ports import JsonDoc
+from ipadrop.reading.errors import IpaRejected
+from ipadrop.text import iso_utc, version_label
+
+RESULT_SCHEMA = 1
+
+
+def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
+    facts = record.facts
+    label = version_label(facts.version, facts.build)
+    return {
+        "schema": RESULT_SCHEMA,
+        "status": "published",
+        "upload_key": record.upload_key,
+        "bundle_id": record.bundle_id,
+        "build_id": record.build_id,
+        "version": facts.version,
+        "build": facts.build,
+        "title": facts.title,
+        "message": f"Published {facts.title} {label} as build {record.build_id}.",
+        "processed_at": iso_utc(processed_at),
+    }
+
+
+def rejected_result(key: str, rejected: IpaRejected, *, processed_at: datetime) -> JsonDoc:
+    return {
+        "schema": RESULT_SCHEMA,
+        "status": "rejected",
+        "upload_key": key,
+        "bundle_id": None,
+        "build_id": None,
+        "version": None,
+        "build": None,
+        "title": None,
+        "reason": rejected.code,
+        "message": rejected.message,
+        "processed_at": iso_utc(processed_at),
+    }

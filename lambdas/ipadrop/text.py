@@ -1,0 +1,76 @@
+"""Text as people read it, in one place (pure): sizes, durations, times, labels,
+and the cleaning every string from an upload gets before it is shown.
+
+See docs/ARCHITECTURE.md ("One home for each helper").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+# C0/C1 controls, line/paragraph separators, and the invisible or
+# direction-changing characters an uploader could use to spoof a name
+# (bidi embeddings/overrides/isolates, zero-width characters, BOM, soft hyphen,
+# word joiner and the other invisible operators, Mongolian vowel separator).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]"
+)
+
+
+def clean_text(value: object, *, max_length: int | None = None) -> str | None:
+    """A string with controls and invisible/bidi characters removed and whitespace
+    trimmed; None for non-strings and strings that end up empty."""
+    if not isinstance(value, str):
+        return None
+    cleaned = _UNSAFE.sub("", value).strip()
+    if max_length is not None:
+        cleaned = cleaned[:max_length]
+    return cleaned or None
+
+
+def iso_utc(moment: datetime | int | float) -> str:
+    """ISO 8601 UTC to the second with a ``Z``: ``2026-12-06T07:28:47Z``.
+
+    Accepts an aware datetime, a naive one (taken as UTC, as plistlib returns
+    them) or epoch seconds.
+    """
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, tz=UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso_utc(value: str) -> datetime:
+    """The inverse of ``iso_utc`` (also accepts ``+00:00`` and fractions)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def human_size(size_bytes: int) -> str:
+    """Decimal units, as iOS shows storage: 42.7 KB, 1.3 MB."""
+    if size_bytes < 1000:
+        return f"{size_bytes} bytes" if size_bytes != 1 else "1 byte"
+    value = float(size_bytes)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.95 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def describe_seconds(seconds: int) -> str:
+    """A whole duration in words: ``7 days``, ``1 hour``, ``90 seconds``."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def version_label(version: str | None, build: str | None) -> str:
+    """``1.2 (42)``, or whichever of the two exists."""
+    if version and build and version != build:
+        return f"{version} ({build})"
+    return version or build or "unknown"
