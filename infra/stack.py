@@ -24,6 +24,7 @@ from infra.processor import Processor
 from infra.signing_keys import SigningKeys
 from infra.storage import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX, Cdn, Storage
 from ipadrop.render.page import content_security_policy
+from ipadrop.settings import DEFAULT_ASSET_URL_TTL_SECONDS, SECRET_MAX_AGE_SECONDS
 
 # Output logical ids are read by `ipadrop --stack NAME`: never rename them.
 OUTPUT_BUCKET_NAME = "BucketName"
@@ -53,18 +54,16 @@ _GRANT_READ_REASONS = {
 }
 
 
-# Life of the signed asset URLs a manifest hands out (the link function's
-# IPADROP_ASSET_URL_TTL_SECONDS, set from here).
-ASSET_URL_TTL_SECONDS = 3600
+# Life of the signed asset URLs a manifest hands out (the link functions'
+# IPADROP_ASSET_URL_TTL_SECONDS, set explicitly from here).
+ASSET_URL_TTL_SECONDS = DEFAULT_ASSET_URL_TTL_SECONDS
 
 
 def previous_key_wait_seconds() -> int:
     """How long a retired CloudFront key must stay trusted after the switch: warm
     containers may sign with it until they re-read the secret, and what they
     signed stays valid for the asset-URL life."""
-    from ipadrop.adapters.secrets import DEFAULT_MAX_AGE_SECONDS
-
-    return DEFAULT_MAX_AGE_SECONDS + ASSET_URL_TTL_SECONDS + 60
+    return SECRET_MAX_AGE_SECONDS + ASSET_URL_TTL_SECONDS + 60
 
 
 def distribution_url_parameter_name(stack_name: str) -> str:

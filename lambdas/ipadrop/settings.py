@@ -27,6 +27,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# Life of the signed asset URLs a manifest hands out (IPADROP_ASSET_URL_TTL_SECONDS).
+DEFAULT_ASSET_URL_TTL_SECONDS = 3600
+# How long the link functions cache a secret before re-reading it (a rotated
+# key reaches warm containers within this; docs/DEPLOY.md, Key rotation).
+SECRET_MAX_AGE_SECONDS = 300
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -146,7 +152,9 @@ class LinkSettings:
             ttl_min_seconds=ttl_min,
             ttl_max_seconds=ttl_max,
             ttl_default_seconds=ttl_default,
-            asset_url_ttl_seconds=env_int(env, "IPADROP_ASSET_URL_TTL_SECONDS", 3600, minimum=60),
+            asset_url_ttl_seconds=env_int(
+                env, "IPADROP_ASSET_URL_TTL_SECONDS", DEFAULT_ASSET_URL_TTL_SECONDS, minimum=60
+            ),
             public_mode=public_mode,
             contact=env.get("IPADROP_CONTACT", "").strip() or None,
         )

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ipadrop.links.tokens import KeyRing, KeyRingError
+from ipadrop.settings import SECRET_MAX_AGE_SECONDS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
-DEFAULT_MAX_AGE_SECONDS = 300
+DEFAULT_MAX_AGE_SECONDS = SECRET_MAX_AGE_SECONDS
 _FOREVER_SECONDS = 10 * 365 * 86400
 
 
