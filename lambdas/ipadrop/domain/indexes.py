@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ipadrop.domain.build_ids import legacy_upload_order
 from ipadrop.domain.model import BuildRecord
 
 SCHEMA = 1
@@ -29,7 +30,17 @@ def build_entry(record: BuildRecord) -> dict[str, Any]:
         "size_bytes": record.facts.size_bytes,
         "distribution": profile.distribution if profile is not None else None,
         "revoked_at": record.revoked_at,
+        "upload_order": record.upload_order,
     }
+
+
+def order_key(entry: dict[str, Any]) -> tuple[str, str]:
+    """Newest-last sort key of an index row: the upload's own order (S3 event time
+    to the sub-second, then its sequencer), the build id only as a last tie-break.
+    The one ordering every ``latest`` and every listing uses."""
+    build_id = str(entry["build_id"])
+    order = entry.get("upload_order") or legacy_upload_order(build_id)
+    return str(order), build_id
 
 
 def _builds(app_index: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -37,13 +48,12 @@ def _builds(app_index: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _app_index(bundle_id: str, builds: list[dict[str, Any]], title: str) -> dict[str, Any]:
-    # Build ids start with the upload time, so sorting them sorts by upload time.
-    ordered = sorted(builds, key=lambda entry: str(entry["build_id"]), reverse=True)
+    ordered = sorted(builds, key=order_key, reverse=True)
     return {"schema": SCHEMA, "bundle_id": bundle_id, "title": title, "builds": ordered}
 
 
 def _title(bundle_id: str, builds: list[dict[str, Any]], fallback: str | None) -> str:
-    newest = max(builds, key=lambda entry: str(entry["build_id"]), default=None)
+    newest = max(builds, key=order_key, default=None)
     if newest is not None and newest.get("title"):
         return str(newest["title"])
     return fallback or bundle_id
@@ -64,7 +74,7 @@ def upsert_build(
     if entry["revoked_at"] is None and revoked_before is not None:
         entry["revoked_at"] = revoked_before
     builds = [*previous.values(), entry]
-    builds.sort(key=lambda entry: str(entry["build_id"]), reverse=True)
+    builds.sort(key=order_key, reverse=True)
     dropped: list[str] = []
     if retain > 0 and len(builds) > retain:
         # Never prune the build this publish is writing: a late event for an
@@ -99,7 +109,7 @@ def mark_revoked(
 
 def latest_entry(app_index: dict[str, Any] | None) -> dict[str, Any] | None:
     """The newest build that is not revoked (what ``latest`` links resolve to)."""
-    for entry in sorted(_builds(app_index), key=lambda e: str(e["build_id"]), reverse=True):
+    for entry in sorted(_builds(app_index), key=order_key, reverse=True):
         if entry.get("revoked_at") is None:
             return entry
     return None
@@ -115,7 +125,7 @@ def app_summary(app_index: dict[str, Any]) -> dict[str, Any]:
     """The row of ``builds/index.json`` for one app, derived from its index."""
     builds = _builds(app_index)
     latest = latest_entry(app_index)
-    newest = max(builds, key=lambda entry: str(entry["build_id"]), default=None)
+    newest = max(builds, key=order_key, default=None)
     return {
         "bundle_id": app_index["bundle_id"],
         "title": app_index.get("title") or app_index["bundle_id"],

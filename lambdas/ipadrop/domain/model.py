@@ -110,6 +110,8 @@ class BuildRecord:
     published_at: str  # ISO 8601 UTC
     has_icon: bool
     revoked_at: str | None = None
+    # Sorts uploads in S3's order (build_ids.upload_order); None for old records.
+    upload_order: str | None = None
 
     @property
     def revoked(self) -> bool:
@@ -127,6 +129,7 @@ class BuildRecord:
             "published_at": self.published_at,
             "has_icon": self.has_icon,
             "revoked_at": self.revoked_at,
+            "upload_order": self.upload_order,
         }
 
     @classmethod
@@ -141,4 +144,5 @@ class BuildRecord:
             published_at=str(data["published_at"]),
             has_icon=bool(data.get("has_icon")),
             revoked_at=data.get("revoked_at"),
+            upload_order=data.get("upload_order"),
         )

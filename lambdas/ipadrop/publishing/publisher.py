@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from ipadrop.domain import bucket_keys, indexes
-from ipadrop.domain.build_ids import make_build_id
+from ipadrop.domain.build_ids import make_build_id, upload_order
 from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
 from ipadrop.domain.ports import JsonDoc, ObjectInfo, PublishStore, UploadChanged
 from ipadrop.publishing.results import published_result, rejected_result
@@ -278,6 +278,7 @@ class Publisher:
             uploaded_at=iso_utc(event.event_time),
             published_at=iso_utc(now),
             has_icon=has_icon,
+            upload_order=upload_order(uploaded_at=event.event_time, sequencer=event.sequencer),
         )
         self.store.copy_upload(
             event.key, bundle_id=bundle_id, build_id=build_id, size=info.size, etag=info.etag
