@@ -21,7 +21,7 @@ BUNDLE = "com.example.sample"
 def _publisher(store: MemoryStore) -> Publisher:
     return Publisher(
         store=store,
-        open_source=lambda key, size: BytesSource(store.objects[key]),
+        open_source=lambda key, size, etag=None: BytesSource(store.objects[key]),
         options=PublishOptions(distribution_url="https://apps.example.com"),
         clock=lambda: SECOND + timedelta(minutes=5),
     )

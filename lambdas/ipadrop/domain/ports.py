@@ -43,6 +43,10 @@ class UploadChanged(Exception):
     """
 
 
+class UploadMissing(UploadChanged):
+    """The upload was deleted after its event was sent (nothing left to publish)."""
+
+
 class IndexConflict(RuntimeError):
     """A conditional index write kept losing races; retrying the event is safe."""
 
