@@ -167,7 +167,10 @@ def main() -> int:
         print(f"Cold start (median of {args.runs} fresh interpreters, Python {sys.version[:4]})")
         boto3_s = import_time("boto3", args.runs)
         handler_s = import_time("ipadrop.handlers.link", args.runs)
+        # Paid the same whether Powertools comes from the layer (/opt) or the bundle.
+        powertools_s = import_time("aws_lambda_powertools.event_handler", args.runs)
         print(f"  import boto3                       {boto3_s * 1000:7.1f} ms")
+        print(f"  import Powertools event_handler    {powertools_s * 1000:7.1f} ms")
         print(f"  import ipadrop.handlers.link       {handler_s * 1000:7.1f} ms")
         print()
         print("  route (fresh process)              import   first call  cryptography  jinja2")
