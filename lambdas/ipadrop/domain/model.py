@@ -91,10 +91,15 @@ def _profile_from_json(
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
-    """What the reader returns: the facts plus the icon, already a standard PNG."""
+    """What the reader returns: the facts plus the icon as standard PNGs.
+
+    ``icon_png`` is the page's icon (``bucket_keys.ICON_NAME``); ``icon_files``
+    holds every icon file by its bucket name (the manifest's sizes included
+    when the icon's pixels could be decoded)."""
 
     facts: AppFacts
     icon_png: bytes | None
+    icon_files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,9 @@ class BuildRecord:
     published_at: str  # ISO 8601 UTC
     has_icon: bool
     revoked_at: str | None = None
+    # The manifest's sized icons stored besides icon.png (bucket_keys.ICON_PIXELS);
+    # empty for icons that could not be resized and for builds published before them.
+    icon_files: tuple[str, ...] = ()
     # Sorts uploads in S3's order (build_ids.upload_order); None for old records.
     upload_order: str | None = None
 
@@ -128,6 +136,7 @@ class BuildRecord:
             "uploaded_at": self.uploaded_at,
             "published_at": self.published_at,
             "has_icon": self.has_icon,
+            "icon_files": list(self.icon_files),
             "revoked_at": self.revoked_at,
             "upload_order": self.upload_order,
         }
@@ -144,5 +153,8 @@ class BuildRecord:
             published_at=str(data["published_at"]),
             has_icon=bool(data.get("has_icon")),
             revoked_at=data.get("revoked_at"),
+            icon_files=tuple(
+                name for name in data.get("icon_files") or () if isinstance(name, str)
+            ),
             upload_order=data.get("upload_order"),
         )
