@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict, TypeVar
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar
 
 from ipadrop.domain.model import BuildRecord
 
@@ -46,6 +46,9 @@ class BuildRow(TypedDict):
     size_bytes: int
     distribution: str | None
     revoked_at: str | None
+    # The upload's own order (``build_ids.upload_order``); absent on builds
+    # recorded before it existed (``build_ids.legacy_upload_order`` stands in).
+    upload_order: NotRequired[str]
 
 
 class AppIndex(TypedDict):
@@ -87,6 +90,10 @@ class UploadChanged(Exception):
 
     The replacement has an event of its own, so this one has nothing to do.
     """
+
+
+class UploadMissing(UploadChanged):
+    """The upload was deleted after its event was sent (nothing left to publish)."""
 
 
 class IndexConflict(RuntimeError):
