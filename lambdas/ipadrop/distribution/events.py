@@ -13,7 +13,6 @@ from typing import Any
 
 from ipadrop.domain.model import BuildRecord
 
-SOURCE = "ipadrop"
 BUILD_PUBLISHED = "Build Published"
 UPLOAD_REJECTED = "Upload Rejected"
 BUILD_REVOKED = "Build Revoked"
