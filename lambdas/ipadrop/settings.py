@@ -25,7 +25,7 @@ Names (shared by infra/, the local runner and the handlers):
   IPADROP_SENDER_NAME                 display name beside it (default "ipadrop")
   IPADROP_SES_CONFIGURATION_SET       SES configuration set (bounces, complaints)
   IPADROP_SES_MAX_SEND_RATE           messages a second (SES quota; default 14)
-  IPADROP_EVENT_BUS                   EventBridge bus for events (default "default"; "" = off)
+  IPADROP_EVENT_BUS                   EventBridge bus ("default" in the stack; unset: no events)
   IPADROP_ACCESS_LOG_PREFIX           where CloudFront writes access logs in the log bucket
 """
 
@@ -49,6 +49,10 @@ SES_MAX_SEND_RATE_ENV = "IPADROP_SES_MAX_SEND_RATE"
 EVENT_BUS_ENV = "IPADROP_EVENT_BUS"
 ACCESS_LOG_PREFIX_ENV = "IPADROP_ACCESS_LOG_PREFIX"
 DEFAULT_SES_MAX_SEND_RATE = 14
+# The people table's keys (adapters/table.py, infra/people.py, the local stack).
+TABLE_PARTITION_KEY = "pk"
+TABLE_SORT_KEY = "sk"
+TABLE_TTL_ATTRIBUTE = "ttl"
 
 
 class SettingsError(ValueError):
@@ -192,12 +196,11 @@ class DistributionSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DistributionSettings:
         env = os.environ if env is None else env
-        bus = env.get(EVENT_BUS_ENV)
         return cls(
             table=env.get(TABLE_ENV, "").strip() or None,
             sender_email=env.get(SENDER_EMAIL_ENV, "").strip() or None,
             sender_name=env.get(SENDER_NAME_ENV, "").strip() or "ipadrop",
             configuration_set=env.get(SES_CONFIGURATION_SET_ENV, "").strip() or None,
             max_send_rate=env_int(env, SES_MAX_SEND_RATE_ENV, DEFAULT_SES_MAX_SEND_RATE, minimum=1),
-            event_bus="default" if bus is None else (bus.strip() or None),
+            event_bus=env.get(EVENT_BUS_ENV, "").strip() or None,
         )

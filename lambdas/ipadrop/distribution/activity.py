@@ -22,6 +22,13 @@ ActivityType = Literal[
 PAGE_OPENED: ActivityType = "page_opened"
 INSTALL_STARTED: ActivityType = "install_started"
 DOWNLOAD_FINISHED: ActivityType = "download_finished"
+_STAGE = {
+    "page_opened": 1,
+    "device_enrolled": 2,
+    "device_not_in_profile": 2,
+    "install_started": 3,
+    "download_finished": 4,
+}
 # Activity is kept this long (the table's TTL attribute removes it after).
 ACTIVITY_RETENTION_SECONDS = 180 * 86400
 
@@ -64,7 +71,8 @@ def activity_view(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for item in items
     ]
-    rows.sort(key=lambda row: str(row["at"] or ""), reverse=True)
+    # Times are to the second; within one second a later stage is the newer event.
+    rows.sort(key=lambda row: (str(row["at"] or ""), _STAGE.get(str(row["type"]), 0)), reverse=True)
     return rows
 
 

@@ -118,11 +118,9 @@ class Runtime:
     def notify(self, record: BuildRecord) -> int:
         """Invite ``notify`` (docs/ARCHITECTURE.md, "Distribution"); built on first use."""
         if self._invites is None:
-            import boto3
-
             from ipadrop.adapters.secrets import RuntimeSecrets
             from ipadrop.adapters.table import DynamoPeopleStore
-            from ipadrop.handlers.wiring import build_invites
+            from ipadrop.handlers.wiring import LazyClient, build_invites
             from ipadrop.links.service import LinkConfig, LinkService
 
             distribution, secret_id = self.distribution, self.settings.token_secret_id
@@ -135,7 +133,7 @@ class Runtime:
                 config=LinkConfig(distribution_url=self.distribution_url),
                 key_ring=functools.partial(secrets.token_key_ring, secret_id),
                 signer=None,
-                people=DynamoPeopleStore(boto3.client("dynamodb"), str(distribution.table)),
+                people=DynamoPeopleStore(LazyClient("dynamodb"), str(distribution.table)),
                 events=self.events(),
             )
             self._invites = build_invites(links, distribution)

@@ -60,12 +60,10 @@ def build_invites(
     mailer = None
     sender = None
     if settings.sender_email is not None:
-        import boto3
-
         from ipadrop.adapters.mailer import SesMailer
 
         mailer = SesMailer(
-            ses_client or boto3.client("sesv2"),
+            ses_client or LazyClient("sesv2"),
             sender=settings.sender_email,
             configuration_set=settings.configuration_set,
             max_send_rate=settings.max_send_rate,
@@ -119,13 +117,11 @@ def build_service(
     if distribution is not None and distribution.table is not None:
         from ipadrop.adapters.table import DynamoPeopleStore
 
-        people = DynamoPeopleStore(dynamodb_client or boto3.client("dynamodb"), distribution.table)
+        people = DynamoPeopleStore(dynamodb_client or LazyClient("dynamodb"), distribution.table)
     if distribution is not None and distribution.event_bus is not None:
         from ipadrop.adapters.eventbus import EventBridgePublisher
 
-        events = EventBridgePublisher(
-            events_client or boto3.client("events"), distribution.event_bus
-        )
+        events = EventBridgePublisher(events_client or LazyClient("events"), distribution.event_bus)
     return LinkService(
         store=store,
         config=config,
@@ -134,6 +130,22 @@ def build_service(
         people=people,
         events=events,
     )
+
+
+class LazyClient:
+    """A boto3 client made on first use: a page view without an invite never pays
+    for a DynamoDB client, an admin call without an event never for EventBridge."""
+
+    def __init__(self, service_name: str) -> None:
+        self.service_name = service_name
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(self.service_name)  # type: ignore[call-overload]
+        return getattr(self._client, name)
 
 
 def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
