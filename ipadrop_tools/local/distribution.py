@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ipadrop.settings import TABLE_PARTITION_KEY, TABLE_SORT_KEY, TABLE_TTL_ATTRIBUTE
@@ -35,10 +36,8 @@ def create_people_table(dynamodb: Any, name: str) -> None:
 
 def verify_sender(sesv2: Any, email: str = LOCAL_SENDER) -> str:
     """moto's SES, like SES in the sandbox, sends only from a verified identity."""
-    try:
+    with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_email_identity(EmailIdentity=email)
-    except sesv2.exceptions.AlreadyExistsException:
-        pass
     return email
 
 
