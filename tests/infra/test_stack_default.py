@@ -314,8 +314,11 @@ def test_processor_trigger_retries_and_dead_letter_queue(synthesized: Synth) -> 
 
     (queue_id, queue) = next(iter(synthesized.resources("AWS::SQS::Queue").items()))
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    (invoke_config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
-    assert invoke_config["Properties"]["FunctionName"] == {"Ref": processor_id}
+    (invoke_config,) = [
+        config
+        for config in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": processor_id}
+    ]
     assert invoke_config["Properties"]["MaximumRetryAttempts"] == 2
     assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"] == {
         "Destination": {"Fn::GetAtt": [queue_id, "Arn"]}
