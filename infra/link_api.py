@@ -31,6 +31,7 @@ ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
 )
 PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/i/{token}"),
+    (apigw.HttpMethod.HEAD, "/i/{token}"),
     (apigw.HttpMethod.GET, "/m/{token}/manifest.plist"),
 )
 

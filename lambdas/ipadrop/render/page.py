@@ -25,7 +25,7 @@ from markupsafe import Markup
 from ipadrop.distribution.notes import note_lines
 from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import human_size
+from ipadrop.text import clean_text, human_size
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -204,7 +204,8 @@ def render_install_page(ctx: InstallPageContext) -> str:
         "linkExpiresAt": ctx.link_expires_at,
         "installable": blocker is None,
     }
-    title = facts.title.strip() or facts.bundle_id
+    # Cleaned again here: build.json written before the cleaning got stricter.
+    title = clean_text(facts.title) or facts.bundle_id
     return _render(
         "install.html.j2",
         title=title,
@@ -212,7 +213,7 @@ def render_install_page(ctx: InstallPageContext) -> str:
         facts=facts,
         version=version_label(facts),
         size=human_size(facts.size_bytes),
-        team_name=profile.team_name if profile else None,
+        team_name=clean_text(profile.team_name) if profile else None,
         team_id=profile.team_id if profile else None,
         distribution=distribution or "unknown",
         distribution_label=_DISTRIBUTION_LABELS.get(distribution or "", "Unknown"),
@@ -249,7 +250,7 @@ def render_expired_page(
     return _render(
         "message.html.j2",
         kind=reason,
-        app_title=(title or "").strip() or None,
+        app_title=clean_text(title),
         expired_at=expired_at,
         contact=_contact_view(contact),
     )
