@@ -202,7 +202,12 @@ def _run(command: Any) -> Any:
 def register(subparsers: Any) -> None:
     from ipadrop_tools.cli.remote.commands import _add_target_options
 
-    invite = subparsers.add_parser("invite", help="e-mail install links to groups or addresses")
+    invite = subparsers.add_parser(
+        "invite",
+        help="e-mail install links to groups or addresses",
+        description="E-mail each person (groups expanded, addresses once) their own install "
+        "link, with the build's notes and your message; each link can be revoked alone.",
+    )
     invite.add_argument("bundle_id", metavar="BUNDLE_ID")
     invite.add_argument(
         "--to", required=True, metavar="LIST", help="groups and addresses: qa,a@b.example"
@@ -214,16 +219,29 @@ def register(subparsers: Any) -> None:
     _add_target_options(invite)
     invite.set_defaults(func=_run(cmd_invite))
 
-    uninvite = subparsers.add_parser("uninvite", help="revoke one person's invite")
+    uninvite = subparsers.add_parser(
+        "uninvite",
+        help="revoke one person's invite",
+        description="Revoke one invite: that person's link answers 410 from now on; "
+        "everybody else's keeps working.",
+    )
     uninvite.add_argument("invite_id", metavar="INVITE_ID")
     _add_target_options(uninvite)
     uninvite.set_defaults(func=_run(cmd_uninvite))
 
-    groups = subparsers.add_parser("groups", help="list tester groups")
+    groups = subparsers.add_parser(
+        "groups",
+        help="list tester groups",
+        description="List the tester groups and their addresses.",
+    )
     _add_target_options(groups)
     groups.set_defaults(func=_run(cmd_groups))
 
-    group = subparsers.add_parser("group", help="set or delete a tester group")
+    group = subparsers.add_parser(
+        "group",
+        help="set or delete a tester group",
+        description="Set a tester group's addresses (replacing them) or delete the group.",
+    )
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     group_set = actions.add_parser("set", help="set a group's addresses (replaces them)")
     group_set.add_argument("name", metavar="NAME")
@@ -235,7 +253,12 @@ def register(subparsers: Any) -> None:
     _add_target_options(group_delete)
     group_delete.set_defaults(func=_run(cmd_group_delete))
 
-    activity = subparsers.add_parser("activity", help="who opened, started, finished")
+    activity = subparsers.add_parser(
+        "activity",
+        help="who opened, started, finished",
+        description="Who opened a build's install page, started the install (iOS fetched "
+        "the manifest) and finished the download, newest first.",
+    )
     activity.add_argument("bundle_id", metavar="BUNDLE_ID")
     activity.add_argument("build_id", metavar="BUILD_ID")
     _add_target_options(activity)
