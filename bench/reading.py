@@ -201,7 +201,7 @@ def _inflate_seconds(data: bytes) -> float:
 def _cgbi_sample(workdir: Path) -> Path:
     """A 1024 px CgBI icon made from a real catalog icon (opaque, filter None, as Xcode does)."""
     from ipadrop.reading.assetcatalog import extract_icon
-    from ipadrop_tools.devkit.sample_ipa import write_cgbi_png
+    from ipadrop_tools.devkit.sample_png import write_cgbi_png
 
     icon = extract_icon((REAL / "Mosquito1123__WTResign" / "Assets.car").read_bytes())
     if icon is None:

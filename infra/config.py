@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# Mirrors the defaults in lambdas/ipadrop/settings.py.
-DEFAULT_TTL_MIN_SECONDS = 60
-DEFAULT_TTL_MAX_SECONDS = 7 * 86400
-DEFAULT_TTL_DEFAULT_SECONDS = 86400
+from ipadrop.settings import (
+    DEFAULT_LINK_TTL_MAX_SECONDS,
+    DEFAULT_LINK_TTL_MIN_SECONDS,
+    DEFAULT_LINK_TTL_SECONDS,
+)
+
 DEFAULT_STACK_NAME = "Ipadrop"
 
 CONTEXT_KEYS = (
@@ -53,9 +55,9 @@ class IpadropConfig:
     hosted_zone_name: str | None = None
     hosted_zone_id: str | None = None
     certificate_arn: str | None = None
-    link_ttl_min_seconds: int = DEFAULT_TTL_MIN_SECONDS
-    link_ttl_max_seconds: int = DEFAULT_TTL_MAX_SECONDS
-    link_ttl_default_seconds: int = DEFAULT_TTL_DEFAULT_SECONDS
+    link_ttl_min_seconds: int = DEFAULT_LINK_TTL_MIN_SECONDS
+    link_ttl_max_seconds: int = DEFAULT_LINK_TTL_MAX_SECONDS
+    link_ttl_default_seconds: int = DEFAULT_LINK_TTL_SECONDS
     public_mode: bool = False
     alarm_email: str | None = None
     retain_builds: int = 0
@@ -106,9 +108,9 @@ class IpadropConfig:
             raise ConfigError(
                 f"domain_name {domain_name!r} is not inside hosted_zone_name {hosted_zone_name!r}"
             )
-        ttl_min = _int(get, "link_ttl_min_seconds", DEFAULT_TTL_MIN_SECONDS, minimum=1)
-        ttl_max = _int(get, "link_ttl_max_seconds", DEFAULT_TTL_MAX_SECONDS, minimum=1)
-        ttl_default = _int(get, "link_ttl_default_seconds", DEFAULT_TTL_DEFAULT_SECONDS, minimum=1)
+        ttl_min = _int(get, "link_ttl_min_seconds", DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1)
+        ttl_max = _int(get, "link_ttl_max_seconds", DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1)
+        ttl_default = _int(get, "link_ttl_default_seconds", DEFAULT_LINK_TTL_SECONDS, minimum=1)
         if not ttl_min <= ttl_default <= ttl_max:
             raise ConfigError(
                 "link TTLs must satisfy link_ttl_min_seconds <= link_ttl_default_seconds "

@@ -27,6 +27,7 @@ from infra.lambda_defaults import LambdaFactory
 from infra.nag import acknowledge_all
 from ipadrop.settings import (
     ACCESS_LOG_PREFIX_ENV,
+    BUCKET_ENV,
     DEFAULT_SES_MAX_SEND_RATE,
     EVENT_BUS_ENV,
     EVENT_SOURCE,
@@ -37,6 +38,7 @@ from ipadrop.settings import (
     TABLE_PARTITION_KEY,
     TABLE_SORT_KEY,
     TABLE_TTL_ATTRIBUTE,
+    TOKEN_SECRET_ID_ENV,
 )
 
 ACCESS_LOG_HANDLER = "ipadrop.handlers.access_logs.handler"
@@ -168,7 +170,7 @@ class Distribution(Construct):
         self.mail.grant_send(processor)
         if token_secret is not None:
             token_secret.grant_read(processor)  # mints invite links for notify
-            processor.add_environment("IPADROP_TOKEN_SECRET_ID", token_secret.secret_arn)
+            processor.add_environment(TOKEN_SECRET_ID_ENV, token_secret.secret_arn)
         bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
         bus.grant_put_events_to(link)
         bus.grant_put_events_to(processor)
@@ -183,7 +185,7 @@ class Distribution(Construct):
             memory_size=256,
             timeout=cdk.Duration.seconds(60),
             environment={
-                "IPADROP_BUCKET": bucket.bucket_name,
+                BUCKET_ENV: bucket.bucket_name,
                 TABLE_ENV: table.table_name,
                 ACCESS_LOG_PREFIX_ENV: CLOUDFRONT_LOG_PREFIX,
             },

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra.lambda_defaults import LambdaFactory
 from infra.nag import acknowledge
-from infra.storage import UPLOADS_PREFIX
+from ipadrop.domain.bucket_keys import UPLOAD_SUFFIX, UPLOADS_PREFIX
 
 PROCESSOR_HANDLER = "ipadrop.handlers.processor.handler"
 
@@ -68,7 +68,7 @@ class Processor(Construct):
         bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED,
             s3n.LambdaDestination(self.function),
-            s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX, suffix=".ipa"),
+            s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX, suffix=UPLOAD_SUFFIX),
         )
 
         self.errors_alarm = cloudwatch.Alarm(

@@ -23,7 +23,9 @@ from infra.nag import acknowledge_all
 from infra.people import Distribution
 from infra.processor import Processor
 from infra.signing_keys import SigningKeys
-from infra.storage import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX, Cdn, Storage
+from infra.storage import Cdn, Storage
+from ipadrop import settings
+from ipadrop.domain.bucket_keys import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
 from ipadrop.render.page import content_security_policy
 
 # Output logical ids are read by `ipadrop --stack NAME`: never rename them.
@@ -107,31 +109,31 @@ class IpadropStack(cdk.Stack):
         # Where the link function learns the public base URL.
         self.distribution_url_parameter_name: str | None = None
         if self.domain is not None:
-            url_environment = {"IPADROP_DISTRIBUTION_URL": self.domain.url}
+            url_environment = {settings.DISTRIBUTION_URL_ENV: self.domain.url}
         else:
             self.distribution_url_parameter_name = distribution_url_parameter_name(
                 config.stack_name
             )
             url_environment = {
-                "IPADROP_DISTRIBUTION_URL_PARAMETER": self.distribution_url_parameter_name
+                settings.DISTRIBUTION_URL_PARAMETER_ENV: self.distribution_url_parameter_name
             }
 
         link_environment = {
-            "IPADROP_BUCKET": bucket.bucket_name,
+            settings.BUCKET_ENV: bucket.bucket_name,
             **url_environment,
-            "IPADROP_LINK_TTL_MIN_SECONDS": str(config.link_ttl_min_seconds),
-            "IPADROP_LINK_TTL_MAX_SECONDS": str(config.link_ttl_max_seconds),
-            "IPADROP_LINK_TTL_DEFAULT_SECONDS": str(config.link_ttl_default_seconds),
-            "IPADROP_PUBLIC_MODE": "true" if config.public_mode else "false",
+            settings.LINK_TTL_MIN_SECONDS_ENV: str(config.link_ttl_min_seconds),
+            settings.LINK_TTL_MAX_SECONDS_ENV: str(config.link_ttl_max_seconds),
+            settings.LINK_TTL_DEFAULT_SECONDS_ENV: str(config.link_ttl_default_seconds),
+            settings.PUBLIC_MODE_ENV: "true" if config.public_mode else "false",
         }
         if self.keys is not None:
             link_environment |= {
-                "IPADROP_TOKEN_SECRET_ID": self.keys.token_secret.secret_arn,
-                "IPADROP_CLOUDFRONT_KEY_SECRET_ID": self.keys.cloudfront_key_secret.secret_arn,
-                "IPADROP_CLOUDFRONT_KEY_PAIR_ID": self.keys.key_pair_id,
+                settings.TOKEN_SECRET_ID_ENV: self.keys.token_secret.secret_arn,
+                settings.CLOUDFRONT_KEY_SECRET_ID_ENV: self.keys.cloudfront_key_secret.secret_arn,
+                settings.CLOUDFRONT_KEY_PAIR_ID_ENV: self.keys.key_pair_id,
             }
         if config.contact is not None:
-            link_environment["IPADROP_CONTACT"] = config.contact
+            link_environment[settings.CONTACT_ENV] = config.contact
         self.link_api = LinkApi(self, "LinkApi", factory=factory, environment=link_environment)
 
         self.cdn = Cdn(
@@ -159,10 +161,10 @@ class IpadropStack(cdk.Stack):
             bucket=bucket,
             alarm_email=config.alarm_email,
             environment={
-                "IPADROP_BUCKET": bucket.bucket_name,
-                "IPADROP_DISTRIBUTION_URL": self.distribution_url,
-                "IPADROP_KEEP_UPLOADS": "true" if config.keep_uploads else "false",
-                "IPADROP_RETAIN_BUILDS": str(config.retain_builds),
+                settings.BUCKET_ENV: bucket.bucket_name,
+                settings.DISTRIBUTION_URL_ENV: self.distribution_url,
+                settings.KEEP_UPLOADS_ENV: "true" if config.keep_uploads else "false",
+                settings.RETAIN_BUILDS_ENV: str(config.retain_builds),
             },
         )
 

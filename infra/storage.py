@@ -13,10 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-
-UPLOADS_PREFIX = "uploads/"
-BUILDS_PREFIX = "builds/"
-RESULTS_PREFIX = "results/"
+from ipadrop.domain.bucket_keys import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
 
 
 class Storage(Construct):
@@ -34,12 +31,9 @@ class Storage(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.log_bucket = s3.Bucket(
+        self.log_bucket = _private_bucket(
             self,
             "LogBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             # CloudFront standard logging writes with ACLs (the log-delivery account).
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[
@@ -49,14 +43,10 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
                 ),
             ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.bucket = s3.Bucket(
+        self.bucket = _private_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             server_access_logs_bucket=self.log_bucket,
@@ -81,8 +71,34 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                 ),
             ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+
+
+def _private_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    object_ownership: s3.ObjectOwnership,
+    lifecycle_rules: Sequence[s3.LifecycleRule],
+    versioned: bool = False,
+    server_access_logs_bucket: s3.IBucket | None = None,
+    server_access_logs_prefix: str | None = None,
+) -> s3.Bucket:
+    """Every bucket here: public access blocked, S3-managed encryption, TLS only,
+    kept when the stack is deleted (builds and logs outlive a teardown)."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        object_ownership=object_ownership,
+        versioned=versioned,
+        server_access_logs_bucket=server_access_logs_bucket,
+        server_access_logs_prefix=server_access_logs_prefix,
+        lifecycle_rules=list(lifecycle_rules),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
 
 
 class Cdn(Construct):

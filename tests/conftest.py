@@ -1,4 +1,6 @@
-"""Shared test fixtures: where the real IPAs live, and skipping when they are absent."""
+"""Shared test fixtures: where the real IPAs live (skipping when they are absent),
+the moto server with its S3 client and a fresh bucket per test, a CloudFront key
+pair, and the shared Chromium."""
 
 from __future__ import annotations
 
@@ -86,6 +88,27 @@ def _free_port() -> int:
 def bucket_name(request: pytest.FixtureRequest) -> str:
     """A bucket name unique to the test (S3 naming rules: lowercase, digits, hyphens)."""
     return f"t-{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture(scope="session")
+def s3(moto_endpoint: str) -> Any:
+    """An S3 client for the moto server."""
+    return boto_client("s3", moto_endpoint)
+
+
+@pytest.fixture
+def bucket(s3: Any, bucket_name: str) -> str:
+    """A fresh, empty bucket in moto, unique to the test."""
+    s3.create_bucket(Bucket=bucket_name)
+    return bucket_name
+
+
+@pytest.fixture(scope="session")
+def cloudfront_keys() -> tuple[bytes, bytes]:
+    """A CloudFront signing key pair (private PEM, public PEM), made once per process."""
+    from ipadrop.adapters.cloudfront_signing import generate_key_pair
+
+    return generate_key_pair()
 
 
 def boto_client(service: str, endpoint: str) -> Any:

@@ -4,11 +4,11 @@ for core tests: it records the order of writes."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.domain.ports import IndexMutation, ObjectInfo
+from ipadrop.domain.ports import AppIndex, AppsIndex, IndexDoc, IndexMutation, ObjectInfo
 
 
 class MemoryStore:
@@ -29,11 +29,13 @@ class MemoryStore:
         doc = self.documents.get(bucket_keys.build_file_key(bundle_id, build_id, "build.json"))
         return BuildRecord.from_json(doc) if doc else None
 
-    def get_app_index(self, bundle_id: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.documents.get(bucket_keys.app_index_key(bundle_id)))
+    def get_app_index(self, bundle_id: str) -> AppIndex | None:
+        document = copy.deepcopy(self.documents.get(bucket_keys.app_index_key(bundle_id)))
+        return cast("AppIndex | None", document)
 
-    def get_apps_index(self) -> dict[str, Any]:
-        return self.documents.get(bucket_keys.APPS_INDEX_KEY) or indexes.empty_apps_index()
+    def get_apps_index(self) -> AppsIndex:
+        document = self.documents.get(bucket_keys.APPS_INDEX_KEY)
+        return cast(AppsIndex, document) if document else indexes.empty_apps_index()
 
     def read_object(self, key: str) -> bytes | None:
         return self.objects.get(key)
@@ -74,18 +76,18 @@ class MemoryStore:
             self.objects.pop(bucket_keys.build_file_key(bundle_id, build_id, name), None)
         self.writes.append("delete files")
 
-    def _update(self, key: str, mutate: IndexMutation, label: str) -> dict[str, Any] | None:
-        current = copy.deepcopy(self.documents.get(key))
+    def _update(self, key: str, mutate: IndexMutation[IndexDoc], label: str) -> IndexDoc | None:
+        current = cast("IndexDoc | None", copy.deepcopy(self.documents.get(key)))
         updated = mutate(current)
         if updated is not None and updated != current:
-            self.documents[key] = updated
+            self.documents[key] = dict(updated)
             self.writes.append(label)
         return updated
 
-    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> dict[str, Any] | None:
+    def update_app_index(self, bundle_id: str, mutate: IndexMutation[AppIndex]) -> AppIndex | None:
         return self._update(bucket_keys.app_index_key(bundle_id), mutate, "app index")
 
-    def update_apps_index(self, mutate: IndexMutation) -> dict[str, Any] | None:
+    def update_apps_index(self, mutate: IndexMutation[AppsIndex]) -> AppsIndex | None:
         return self._update(bucket_keys.APPS_INDEX_KEY, mutate, "apps index")
 
     def get_result(self, upload_key: str) -> dict[str, Any] | None:

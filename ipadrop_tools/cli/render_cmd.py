@@ -20,6 +20,7 @@ from typing import Any
 
 from ipadrop.domain import bucket_keys
 from ipadrop.reading.errors import IpaRejected
+from ipadrop.text import iso_utc
 from ipadrop_tools.cli.inspect_cmd import terminal_safe
 
 EXIT_REFUSED = 2
@@ -165,7 +166,7 @@ def render_folder(
     context = InstallPageContext(
         facts=facts,
         build_id=build_id,
-        uploaded_at=_iso(uploaded),
+        uploaded_at=iso_utc(uploaded),
         manifest_url=manifest_url,
         page_url=join_base_url(base, bucket_keys.PAGE_NAME),
         link_expires_at=None,
@@ -180,8 +181,8 @@ def render_folder(
         facts=facts,
         upload_key=ipa_path.name,
         uploader=None,
-        uploaded_at=_iso(uploaded),
-        published_at=_iso(now),
+        uploaded_at=iso_utc(uploaded),
+        published_at=iso_utc(now),
         has_icon=icon_png is not None,
         icon_files=sized_icons,
     )
@@ -211,7 +212,3 @@ def render_folder(
     except OSError as exc:
         raise _Refused(f"cannot write to {out_dir}: {exc.strerror or exc}.") from None
     return RenderResult(written=written, blocker=install_blocker(context))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

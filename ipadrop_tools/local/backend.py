@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ipadrop.domain.bucket_keys import UPLOADS_PREFIX
+from ipadrop.domain.bucket_keys import UPLOAD_SUFFIX, UPLOADS_PREFIX
 from ipadrop_tools.local.events import LOCAL_REGION
 from ipadrop_tools.local.state import LocalState
 
@@ -128,7 +128,7 @@ def _provision(backend: Backend, state: LocalState) -> Provisioned:
                         "Key": {
                             "FilterRules": [
                                 {"Name": "prefix", "Value": UPLOADS_PREFIX},
-                                {"Name": "suffix", "Value": ".ipa"},
+                                {"Name": "suffix", "Value": UPLOAD_SUFFIX},
                             ]
                         }
                     },

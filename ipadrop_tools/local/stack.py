@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ipadrop import settings
 from ipadrop.domain.bucket_keys import UPLOADS_PREFIX
 from ipadrop_tools.local.backend import LOCAL_CREDENTIALS, Backend, provision, start_backend
 from ipadrop_tools.local.events import LOCAL_API_ID, LOCAL_REGION
@@ -171,17 +172,17 @@ class LocalStack:
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": self.backend.endpoint_url,
-                "IPADROP_BUCKET": state.bucket,
-                "IPADROP_DISTRIBUTION_URL": self.url,
-                "IPADROP_TOKEN_SECRET_ID": state.token_secret_id,
-                "IPADROP_CLOUDFRONT_KEY_SECRET_ID": state.cloudfront_key_secret_id,
-                "IPADROP_CLOUDFRONT_KEY_PAIR_ID": state.cloudfront_key_pair_id,
+                settings.BUCKET_ENV: state.bucket,
+                settings.DISTRIBUTION_URL_ENV: self.url,
+                settings.TOKEN_SECRET_ID_ENV: state.token_secret_id,
+                settings.CLOUDFRONT_KEY_SECRET_ID_ENV: state.cloudfront_key_secret_id,
+                settings.CLOUDFRONT_KEY_PAIR_ID_ENV: state.cloudfront_key_pair_id,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
             }
         )
-        os.environ.pop("IPADROP_DISTRIBUTION_URL_PARAMETER", None)
-        os.environ.pop("IPADROP_PUBLIC_MODE", None)  # the local stack checks signatures
+        os.environ.pop(settings.DISTRIBUTION_URL_PARAMETER_ENV, None)
+        os.environ.pop(settings.PUBLIC_MODE_ENV, None)  # the local stack checks signatures
         os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ipadrop")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ipadrop")
         # The poller logs one line per upload with its outcome; the handlers' own JSON

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ipadrop.text import iso_utc
+
 SETTINGS_NAME = "settings.json"
 PUBLIC_KEY_NAME = "cloudfront_public_key.pem"
 PRIVATE_KEY_NAME = "cloudfront_private_key.pem"
@@ -77,7 +79,7 @@ def _new_state(directory: Path) -> LocalState:
         cloudfront_key_pair_id="KLOCAL"
         + "".join(secrets.choice(_KEY_PAIR_ALPHABET) for _ in range(8)),
         token_keys={"current": "k1", "k1": secrets.token_urlsafe(32)},
-        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created_at=iso_utc(datetime.now(UTC)),
     )
 
 

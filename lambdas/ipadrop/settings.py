@@ -1,12 +1,14 @@
 """Settings read from environment variables once, at cold start, typed and validated.
 
-Names (shared by infra/, the local runner and the handlers):
+The names and defaults below are the one home of each (infra/, the local
+stack and the handlers import them; see docs/ARCHITECTURE.md):
 
   IPADROP_BUCKET                      bucket name (both functions)
   IPADROP_DISTRIBUTION_URL            "https://d111.cloudfront.net" or "https://apps.example.com"
                                       (local: "http://127.0.0.1:8080"); no trailing slash
-  IPADROP_DISTRIBUTION_URL_PARAMETER  alternative: name of an SSM parameter holding that URL
-                                      (breaks the CloudFront -> API -> function cycle)
+  IPADROP_DISTRIBUTION_URL_PARAMETER  link function only, instead of the URL: the name of an
+                                      SSM parameter holding it (breaks the CloudFront -> API
+                                      -> function cycle)
   IPADROP_KEEP_UPLOADS                "true" keeps uploads/ objects after publishing (default false)
   IPADROP_RETAIN_BUILDS               newest N builds kept per app; 0 = all (default 0)
   IPADROP_TOKEN_SECRET_ID             Secrets Manager id of the token keys
@@ -35,11 +37,30 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Link lifetimes when the IPADROP_LINK_TTL_* variables are not set (the CLI's
-# help states them; a deployment may set others).
+from ipadrop.render import urls
+
+# Environment variable names.
+BUCKET_ENV = "IPADROP_BUCKET"
+DISTRIBUTION_URL_ENV = "IPADROP_DISTRIBUTION_URL"
+DISTRIBUTION_URL_PARAMETER_ENV = "IPADROP_DISTRIBUTION_URL_PARAMETER"
+KEEP_UPLOADS_ENV = "IPADROP_KEEP_UPLOADS"
+RETAIN_BUILDS_ENV = "IPADROP_RETAIN_BUILDS"
+TOKEN_SECRET_ID_ENV = "IPADROP_TOKEN_SECRET_ID"  # noqa: S105 - a variable name
+CLOUDFRONT_KEY_SECRET_ID_ENV = "IPADROP_CLOUDFRONT_KEY_SECRET_ID"  # noqa: S105 - a name
+CLOUDFRONT_KEY_PAIR_ID_ENV = "IPADROP_CLOUDFRONT_KEY_PAIR_ID"
+LINK_TTL_MIN_SECONDS_ENV = "IPADROP_LINK_TTL_MIN_SECONDS"
+LINK_TTL_MAX_SECONDS_ENV = "IPADROP_LINK_TTL_MAX_SECONDS"
+LINK_TTL_DEFAULT_SECONDS_ENV = "IPADROP_LINK_TTL_DEFAULT_SECONDS"
+ASSET_URL_TTL_SECONDS_ENV = "IPADROP_ASSET_URL_TTL_SECONDS"
+PUBLIC_MODE_ENV = "IPADROP_PUBLIC_MODE"
+CONTACT_ENV = "IPADROP_CONTACT"
+
+# Defaults (the link TTL bounds are also the CDK context defaults).
 DEFAULT_LINK_TTL_MIN_SECONDS = 60
 DEFAULT_LINK_TTL_MAX_SECONDS = 7 * 86400
 DEFAULT_LINK_TTL_SECONDS = 86400
+DEFAULT_ASSET_URL_TTL_SECONDS = 3600
+MIN_ASSET_URL_TTL_SECONDS = 60
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -108,27 +129,29 @@ def env_str(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def normalize_base_url(name: str, raw: str) -> str:
-    value = raw.strip().rstrip("/")
-    if not (value.startswith("https://") or value.startswith("http://")):
-        raise SettingsError(f"{name} must start with https:// (or http:// locally), not {raw!r}")
-    return value
+def distribution_base_url(name: str, raw: str) -> str:
+    """``render.urls.normalize_base_url`` (http:// allowed, for the local stack)
+    without its trailing slash, as every setting holds it; ``name`` says where
+    the value came from."""
+    try:
+        return urls.normalize_base_url(raw, require_https=False).rstrip("/")
+    except urls.InvalidBaseUrl as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 def _distribution_source(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     """The distribution URL itself, or the SSM parameter that holds it (one is required)."""
-    url = env.get("IPADROP_DISTRIBUTION_URL", "").strip()
-    parameter = env.get("IPADROP_DISTRIBUTION_URL_PARAMETER", "").strip() or None
+    url = env.get(DISTRIBUTION_URL_ENV, "").strip()
+    parameter = env.get(DISTRIBUTION_URL_PARAMETER_ENV, "").strip() or None
     if not url and not parameter:
-        raise SettingsError("set IPADROP_DISTRIBUTION_URL or IPADROP_DISTRIBUTION_URL_PARAMETER")
-    return (normalize_base_url("IPADROP_DISTRIBUTION_URL", url) if url else None), parameter
+        raise SettingsError(f"set {DISTRIBUTION_URL_ENV} or {DISTRIBUTION_URL_PARAMETER_ENV}")
+    return (distribution_base_url(DISTRIBUTION_URL_ENV, url) if url else None), parameter
 
 
 @dataclass(frozen=True, slots=True)
 class ProcessorSettings:
     bucket: str
-    distribution_url: str | None  # None: resolve from distribution_url_parameter
-    distribution_url_parameter: str | None
+    distribution_url: str  # no trailing slash
     keep_uploads: bool
     retain_builds: int  # 0 = keep all
     token_secret_id: str | None = None  # needed only to mint invite links for ``notify``
@@ -136,14 +159,14 @@ class ProcessorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProcessorSettings:
         env = os.environ if env is None else env
-        url, parameter = _distribution_source(env)
         return cls(
-            bucket=env_str(env, "IPADROP_BUCKET"),
-            distribution_url=url,
-            distribution_url_parameter=parameter,
-            keep_uploads=env_bool(env, "IPADROP_KEEP_UPLOADS"),
-            retain_builds=env_int(env, "IPADROP_RETAIN_BUILDS", 0),
-            token_secret_id=env.get("IPADROP_TOKEN_SECRET_ID", "").strip() or None,
+            bucket=env_str(env, BUCKET_ENV),
+            distribution_url=distribution_base_url(
+                DISTRIBUTION_URL_ENV, env_str(env, DISTRIBUTION_URL_ENV)
+            ),
+            keep_uploads=env_bool(env, KEEP_UPLOADS_ENV),
+            retain_builds=env_int(env, RETAIN_BUILDS_ENV, 0),
+            token_secret_id=env.get(TOKEN_SECRET_ID_ENV, "").strip() or None,
         )
 
 
@@ -166,38 +189,38 @@ class LinkSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinkSettings:
         env = os.environ if env is None else env
         url, parameter = _distribution_source(env)
-        public_mode = env_bool(env, "IPADROP_PUBLIC_MODE")
-        ttl_min = env_int(
-            env, "IPADROP_LINK_TTL_MIN_SECONDS", DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1
-        )
-        ttl_max = env_int(
-            env, "IPADROP_LINK_TTL_MAX_SECONDS", DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1
-        )
+        public_mode = env_bool(env, PUBLIC_MODE_ENV)
+        ttl_min = env_int(env, LINK_TTL_MIN_SECONDS_ENV, DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1)
+        ttl_max = env_int(env, LINK_TTL_MAX_SECONDS_ENV, DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1)
         ttl_default = env_int(
-            env, "IPADROP_LINK_TTL_DEFAULT_SECONDS", DEFAULT_LINK_TTL_SECONDS, minimum=1
+            env, LINK_TTL_DEFAULT_SECONDS_ENV, DEFAULT_LINK_TTL_SECONDS, minimum=1
         )
         if not ttl_min <= ttl_default <= ttl_max:
             raise SettingsError(
-                "link TTLs must satisfy IPADROP_LINK_TTL_MIN_SECONDS <= "
-                "IPADROP_LINK_TTL_DEFAULT_SECONDS <= IPADROP_LINK_TTL_MAX_SECONDS"
+                f"link TTLs must satisfy {LINK_TTL_MIN_SECONDS_ENV} <= "
+                f"{LINK_TTL_DEFAULT_SECONDS_ENV} <= {LINK_TTL_MAX_SECONDS_ENV}"
             )
-        token_secret = env.get("IPADROP_TOKEN_SECRET_ID", "").strip() or None
+        token_secret = env.get(TOKEN_SECRET_ID_ENV, "").strip() or None
         if token_secret is None and not public_mode:
-            raise SettingsError("IPADROP_TOKEN_SECRET_ID is not set")
+            raise SettingsError(f"{TOKEN_SECRET_ID_ENV} is not set")
         return cls(
-            bucket=env_str(env, "IPADROP_BUCKET"),
+            bucket=env_str(env, BUCKET_ENV),
             distribution_url=url,
             distribution_url_parameter=parameter,
             token_secret_id=token_secret,
-            cloudfront_key_secret_id=env.get("IPADROP_CLOUDFRONT_KEY_SECRET_ID", "").strip()
-            or None,
-            cloudfront_key_pair_id=env.get("IPADROP_CLOUDFRONT_KEY_PAIR_ID", "").strip() or None,
+            cloudfront_key_secret_id=env.get(CLOUDFRONT_KEY_SECRET_ID_ENV, "").strip() or None,
+            cloudfront_key_pair_id=env.get(CLOUDFRONT_KEY_PAIR_ID_ENV, "").strip() or None,
             ttl_min_seconds=ttl_min,
             ttl_max_seconds=ttl_max,
             ttl_default_seconds=ttl_default,
-            asset_url_ttl_seconds=env_int(env, "IPADROP_ASSET_URL_TTL_SECONDS", 3600, minimum=60),
+            asset_url_ttl_seconds=env_int(
+                env,
+                ASSET_URL_TTL_SECONDS_ENV,
+                DEFAULT_ASSET_URL_TTL_SECONDS,
+                minimum=MIN_ASSET_URL_TTL_SECONDS,
+            ),
             public_mode=public_mode,
-            contact=env.get("IPADROP_CONTACT", "").strip() or None,
+            contact=env.get(CONTACT_ENV, "").strip() or None,
         )
 
 

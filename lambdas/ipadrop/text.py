@@ -50,8 +50,12 @@ def iso_utc(moment: datetime | int | float) -> str:
 
 
 def parse_iso_utc(value: str) -> datetime:
-    """The inverse of ``iso_utc`` (also accepts ``+00:00`` and fractions)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """The inverse of ``iso_utc`` (also accepts ``+00:00``, fractions, and a
+    naive time, taken as UTC); ValueError when it is not a time."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def human_size(size_bytes: int) -> str:
@@ -73,6 +77,20 @@ def describe_seconds(seconds: int) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} seconds"
+
+
+def rough_duration(seconds: int) -> str:
+    """``1d 2h``, ``2h``, ``1h 30m``, ``45s``: what a person wants to know about an expiry."""
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes_total = (seconds + 30) // 60
+    days, rest = divmod(minutes_total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"
 
 
 def version_label(version: str | None, build: str | None) -> str:

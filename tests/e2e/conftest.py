@@ -19,16 +19,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import DESKTOP_CHROME, IPHONE_SAFARI
 from tests.conftest import REPO_ROOT
 
-IPHONE_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
-DESKTOP_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36"
-)
 START_TIMEOUT_SECONDS = 60
 
 
@@ -154,16 +147,20 @@ def local_stack(
 @pytest.fixture
 def iphone(chromium_browser: Any) -> Iterator[Any]:
     """A page that looks like Safari on an iPhone: its user agent, size, touch (5 points)."""
+    device = IPHONE_SAFARI
     context = chromium_browser.new_context(
-        user_agent=IPHONE_UA,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
+        user_agent=device.user_agent,
+        viewport={"width": device.viewport[0], "height": device.viewport[1]},
+        device_scale_factor=device.scale,
+        is_mobile=device.mobile,
+        has_touch=device.touch,
     )
     page = context.new_page()
     cdp = context.new_cdp_session(page)
-    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    cdp.send(
+        "Emulation.setTouchEmulationEnabled",
+        {"enabled": True, "maxTouchPoints": device.max_touch_points},
+    )
     try:
         yield page
     finally:
@@ -172,8 +169,10 @@ def iphone(chromium_browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def desktop(chromium_browser: Any) -> Iterator[Any]:
+    device = DESKTOP_CHROME
     context = chromium_browser.new_context(
-        user_agent=DESKTOP_UA, viewport={"width": 1280, "height": 860}
+        user_agent=device.user_agent,
+        viewport={"width": device.viewport[0], "height": device.viewport[1]},
     )
     try:
         yield context.new_page()

@@ -26,12 +26,8 @@ from ipadrop.domain.model import Inspection
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.inspector import inspect_ipa
 from ipadrop.reading.sources import BytesSource
-from ipadrop_tools.devkit.sample_ipa import (
-    ProfileKind,
-    build_ipa_bytes,
-    profile_plist,
-    sample_profile,
-)
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+from ipadrop_tools.devkit.sample_profile import ProfileKind, profile_plist, sample_profile
 
 # The reader caps each entry it reads at 2 MiB (Info.plist, icon, profile);
 # decoding an icon adds its pixels. Anything near this means a cap is missing.

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
-
-from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.domain import bucket_keys
-from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes, sample_profile
-from tests.integration.link_support import Stack, open_stack
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+from ipadrop_tools.devkit.sample_profile import sample_profile
 from tests.integration.processor_support import list_keys, read_json
 
 # Each one aims at a different sink: HTML text and attributes, the inline JSON
@@ -202,26 +199,3 @@ def assert_indexes_consistent(client: Any, bucket: str) -> dict[str, list[str]]:
             assert parts[2] in listed.get(parts[1], []), f"{key} exists but is not listed"
     assert {app["bundle_id"] for app in apps} == set(listed)
     return listed
-
-
-@pytest.fixture(scope="session")
-def cloudfront_keys() -> tuple[bytes, bytes]:
-    return generate_key_pair()
-
-
-def link_stack(
-    endpoint: str,
-    bucket: str,
-    keys: tuple[bytes, bytes],
-    monkeypatch: pytest.MonkeyPatch,
-    **overrides: str,
-) -> Iterator[Stack]:
-    with open_stack(
-        endpoint,
-        bucket,
-        keys,
-        monkeypatch.setenv,
-        lambda name: monkeypatch.delenv(name, raising=False),
-        **overrides,
-    ) as stack:
-        yield stack

@@ -17,21 +17,20 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
-from ipadrop.settings import ProcessorSettings
 from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from tests.conftest import boto_client
 from tests.hardening.support import assert_indexes_consistent, assert_keys_confined
-from tests.integration.processor_support import WRITE_OPERATIONS, list_keys, read_json
+from tests.integration.processor_support import (
+    WRITE_OPERATIONS,
+    list_keys,
+    processor_runtime,
+    read_json,
+)
 from tests.s3_events import put_and_describe, s3_event
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def s3(moto_endpoint: str) -> Any:
-    return boto_client("s3", moto_endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +42,8 @@ def bodies() -> dict[str, bytes]:
     }
 
 
-def runtime_for(client: Any, bucket: str) -> processor.Runtime:
-    settings = ProcessorSettings(
-        bucket=bucket,
-        distribution_url="https://apps.example.com",
-        distribution_url_parameter=None,
-        keep_uploads=False,
-        retain_builds=0,
-    )
-    return processor.Runtime(settings=settings, client=client)
-
-
 def deliver(client: Any, bucket: str, *records: dict[str, Any]) -> dict[str, Any]:
-    return processor.process_event(runtime_for(client, bucket), S3Event(s3_event(*records)))
+    return processor.process_event(processor_runtime(client, bucket), S3Event(s3_event(*records)))
 
 
 def assert_no_half_build(client: Any, bucket: str) -> None:

@@ -27,15 +27,11 @@ from tests.hardening.support import (
     URL_MARKERS,
     assert_inert_page,
     assert_keys_confined,
-    cloudfront_keys,
     hostile_ipa,
-    link_stack,
 )
-from tests.integration.link_support import Stack
+from tests.integration.link_support import Stack, link_stack
 from tests.integration.processor_support import make_publisher, read_json, to_upload_event
 from tests.s3_events import put_and_describe
-
-__all__ = ["cloudfront_keys"]  # the fixture, re-exported for pytest
 
 pytestmark = pytest.mark.integration
 

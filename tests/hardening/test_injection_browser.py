@@ -12,20 +12,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from ipadrop.text import clean_text
-from tests.hardening.support import HOSTILE, cloudfront_keys, link_stack
+from tests.browser.conftest import IPHONE_SAFARI
+from tests.hardening.support import HOSTILE
 from tests.hardening.test_injection import BENIGN, CASES, hostile_values
-from tests.integration.link_support import Stack
+from tests.integration.link_support import Stack, link_stack
 from tests.integration.processor_support import make_publisher, to_upload_event
 from tests.s3_events import put_and_describe
 
-__all__ = ["cloudfront_keys"]
-
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
 ORIGIN = "https://apps.example.test"
 
 
@@ -56,7 +51,8 @@ def served_page(stack: Stack, values: dict[str, str], bundle_id: str) -> dict[st
 def test_hostile_pages_run_nothing_in_chromium(stack: Stack, chromium_browser: Any) -> None:
     """``chromium_browser``: the one shared Chromium of this test process (tests/conftest.py)."""
     context = chromium_browser.new_context(
-        user_agent=IPHONE, viewport={"width": 390, "height": 844}
+        user_agent=IPHONE_SAFARI.user_agent,
+        viewport={"width": IPHONE_SAFARI.viewport[0], "height": IPHONE_SAFARI.viewport[1]},
     )
     try:
         page = context.new_page()

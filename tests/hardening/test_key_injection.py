@@ -16,14 +16,13 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
-from ipadrop.settings import ProcessorSettings
 from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
-from tests.conftest import boto_client
 from tests.hardening.support import assert_indexes_consistent, assert_keys_confined
-from tests.integration.link_support import Stack
+from tests.integration.link_support import Stack, link_stack
 from tests.integration.processor_support import (
     list_keys,
     make_publisher,
+    processor_runtime,
     read_json,
     snapshot,
     to_upload_event,
@@ -57,17 +56,6 @@ REFUSED_BUNDLE_IDS = [
 ]
 # Odd but legal: published, each under its own folder.
 ACCEPTED_BUNDLE_IDS = ["-", "a", "A-1.b-2.C-3", "x" * 155, "com.example.Sample"]
-
-
-@pytest.fixture(scope="module")
-def s3(moto_endpoint: str) -> Any:
-    return boto_client("s3", moto_endpoint)
-
-
-@pytest.fixture
-def bucket(s3: Any, bucket_name: str) -> str:
-    s3.create_bucket(Bucket=bucket_name)
-    return bucket_name
 
 
 def test_bundle_ids_from_info_plists_never_steer_a_write(s3: Any, bucket: str) -> None:
@@ -109,16 +97,7 @@ def test_upload_names_only_reach_their_own_result_record(
     s3: Any, bucket: str, encode_slash: bool
 ) -> None:
     """Through the real handler: S3 event keys are URL-encoded (moto also encodes '/')."""
-    runtime = processor.Runtime(
-        settings=ProcessorSettings(
-            bucket=bucket,
-            distribution_url="https://apps.example.com",
-            distribution_url_parameter=None,
-            keep_uploads=False,
-            retain_builds=0,
-        ),
-        client=s3,
-    )
+    runtime = processor_runtime(s3, bucket)
     body = build_ipa_bytes(bundle_id=SAMPLE)
     records = [
         put_and_describe(s3, bucket, name, body, encode_slash=encode_slash) for name in UPLOAD_NAMES
@@ -143,16 +122,7 @@ def test_upload_names_only_reach_their_own_result_record(
 
 
 def test_keys_outside_uploads_or_not_ipa_are_ignored(s3: Any, bucket: str) -> None:
-    runtime = processor.Runtime(
-        settings=ProcessorSettings(
-            bucket=bucket,
-            distribution_url="https://apps.example.com",
-            distribution_url_parameter=None,
-            keep_uploads=False,
-            retain_builds=0,
-        ),
-        client=s3,
-    )
+    runtime = processor_runtime(s3, bucket)
     body = build_ipa_bytes(bundle_id=SAMPLE)
     names = [
         "builds/com.example.sample/x.ipa",
@@ -174,12 +144,10 @@ def test_keys_outside_uploads_or_not_ipa_are_ignored(s3: Any, bucket: str) -> No
 def link_world(
     moto_endpoint: str,
     bucket_name: str,
+    cloudfront_keys: tuple[bytes, bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Any:
-    from ipadrop.adapters.cloudfront_signing import generate_key_pair
-    from tests.hardening.support import link_stack
-
-    yield from link_stack(moto_endpoint, bucket_name, generate_key_pair(), monkeypatch)
+    yield from link_stack(moto_endpoint, bucket_name, cloudfront_keys, monkeypatch)
 
 
 HOSTILE_IDS = [

@@ -21,17 +21,15 @@ import pytest
 from ipadrop.handlers import wiring
 from ipadrop.links import tokens
 from ipadrop_tools.local.cloudfront_verify import SignatureRejected, verify_signed_url
-from tests.hardening.support import cloudfront_keys, link_stack
 from tests.integration.link_support import (
     BUILD_1,
     BUILD_2,
     BUNDLE,
     Stack,
+    link_stack,
     make_record,
     seed_build,
 )
-
-__all__ = ["cloudfront_keys"]
 
 pytestmark = pytest.mark.integration
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import AppFacts, BuildRecord, IconInfo, ProfileInfo
 
@@ -300,3 +302,22 @@ def open_stack(
         yield Stack(s3, sm, bucket, token_secret_id, {KEY_PAIR_ID: cloudfront_keys[1]}, endpoint)
     finally:
         link.service.cache_clear()
+
+
+def link_stack(
+    endpoint: str,
+    bucket: str,
+    keys: tuple[bytes, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    **overrides: str,
+) -> Iterator[Stack]:
+    """``open_stack`` with a pytest ``MonkeyPatch`` for the environment (a fixture body)."""
+    with open_stack(
+        endpoint,
+        bucket,
+        keys,
+        monkeypatch.setenv,
+        lambda name: monkeypatch.delenv(name, raising=False),
+        **overrides,
+    ) as stack:
+        yield stack

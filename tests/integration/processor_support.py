@@ -12,8 +12,10 @@ from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from ipadrop.adapters.s3source import S3RangeSource
 from ipadrop.adapters.s3store import S3BuildStore
 from ipadrop.domain import bucket_keys
+from ipadrop.handlers import processor
 from ipadrop.handlers.processor import upload_event
 from ipadrop.publishing.publisher import Publisher, PublishOptions, UploadEvent
+from ipadrop.settings import ProcessorSettings
 
 DISTRIBUTION_URL = "https://apps.example.com"
 
@@ -41,6 +43,14 @@ WRITE_OPERATIONS = (
 
 def make_store(client: Any, bucket: str, **options: Any) -> S3BuildStore:
     return S3BuildStore(client, bucket, **options)
+
+
+def processor_runtime(client: Any, bucket: str) -> processor.Runtime:
+    """The processor handler's per-environment state, as the stack configures it."""
+    settings = ProcessorSettings(
+        bucket=bucket, distribution_url=DISTRIBUTION_URL, keep_uploads=False, retain_builds=0
+    )
+    return processor.Runtime(settings=settings, client=client)
 
 
 def make_publisher(

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.adapters.secrets import RuntimeSecrets, SecretUnusable
 from tests.conftest import boto_client
 from tests.integration.link_support import (
@@ -27,11 +26,6 @@ from tests.integration.link_support import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def cloudfront_keys() -> tuple[bytes, bytes]:
-    return generate_key_pair()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from ipadrop.adapters.cloudfront_signing import generate_key_pair
 from ipadrop.domain import bucket_keys
 from ipadrop.handlers import wiring
 from ipadrop.links import tokens
@@ -28,17 +27,12 @@ from tests.integration.link_support import (
     DISTRIBUTION_URL,
     Stack,
     ipa_bytes,
+    link_stack,
     make_record,
-    open_stack,
     seed_build,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def cloudfront_keys() -> tuple[bytes, bytes]:
-    return generate_key_pair()
 
 
 @pytest.fixture
@@ -48,13 +42,7 @@ def stack(
     cloudfront_keys: tuple[bytes, bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Stack]:
-    with open_stack(
-        moto_endpoint,
-        bucket_name,
-        cloudfront_keys,
-        monkeypatch.setenv,
-        lambda name: monkeypatch.delenv(name, raising=False),
-    ) as opened:
+    for opened in link_stack(moto_endpoint, bucket_name, cloudfront_keys, monkeypatch):
         seed_build(opened.s3, bucket_name, make_record(BUNDLE, BUILD_1, version="1.0"))
         yield opened
 

@@ -16,10 +16,14 @@ from botocore.config import Config
 
 from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
-from ipadrop.settings import ProcessorSettings
 from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from tests.conftest import _free_port, boto_client
-from tests.integration.processor_support import list_keys, object_exists, read_json
+from tests.integration.processor_support import (
+    list_keys,
+    object_exists,
+    processor_runtime,
+    read_json,
+)
 from tests.s3_events import put_and_describe, s3_event
 
 pytestmark = pytest.mark.integration
@@ -31,17 +35,6 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ipadrop-processor"
     aws_request_id: str = "5f0c7d2e-0000-4000-8000-000000000001"
-
-
-@pytest.fixture(scope="module")
-def s3(moto_endpoint: str) -> Any:
-    return boto_client("s3", moto_endpoint)
-
-
-@pytest.fixture
-def bucket(s3: Any, bucket_name: str) -> str:
-    s3.create_bucket(Bucket=bucket_name)
-    return bucket_name
 
 
 @pytest.fixture
@@ -164,27 +157,6 @@ def test_every_record_is_decoded_and_handled(
     assert any(line.get("correlation_id") in request_ids for line in logs)
 
 
-def test_distribution_url_from_an_ssm_parameter(
-    s3: Any, moto_endpoint: str, lambda_env: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bucket = lambda_env
-    ssm = boto_client("ssm", moto_endpoint)
-    parameter = f"/ipadrop/{bucket}/distribution-url"
-    ssm.put_parameter(Name=parameter, Value="https://apps.example.org", Type="String")
-    monkeypatch.delenv("IPADROP_DISTRIBUTION_URL")
-    monkeypatch.setenv("IPADROP_DISTRIBUTION_URL_PARAMETER", parameter)
-    record = put_and_describe(s3, bucket, "uploads/a.ipa", build_ipa_bytes())
-
-    summary = processor.handler(s3_event(record), FakeLambdaContext())
-
-    (outcome,) = summary["outcomes"]
-    manifest_key = bucket_keys.build_file_key(
-        "com.example.sample", outcome["build_id"], "manifest.plist"
-    )
-    manifest = s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read()
-    assert b"https://apps.example.org/builds/com.example.sample/" in manifest
-
-
 def test_events_without_uploads_are_ignored(lambda_env: str) -> None:
     test_event = {
         "Service": "Amazon S3",
@@ -229,14 +201,7 @@ def test_s3_unavailable_raises_after_trying_every_record(s3: Any, bucket: str) -
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}, connect_timeout=2),
     )
-    settings = ProcessorSettings(
-        bucket=bucket,
-        distribution_url="https://apps.example.com",
-        distribution_url_parameter=None,
-        keep_uploads=False,
-        retain_builds=0,
-    )
-    runtime = processor.Runtime(settings=settings, client=client)
+    runtime = processor_runtime(client, bucket)
     event = S3Event(s3_event(record, record))
 
     with pytest.raises(RuntimeError, match="2 of 2 records failed"):

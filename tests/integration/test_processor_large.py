@@ -16,10 +16,13 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from ipadrop.domain import bucket_keys
 from ipadrop.handlers import processor
-from ipadrop.settings import ProcessorSettings
 from ipadrop_tools.devkit.sample_ipa import build_ipa
 from tests.conftest import boto_client
-from tests.integration.processor_support import assert_complete_build, read_json
+from tests.integration.processor_support import (
+    assert_complete_build,
+    processor_runtime,
+    read_json,
+)
 from tests.s3_events import s3_event, s3_event_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -76,14 +79,7 @@ def test_a_1_gib_upload_is_published_from_under_2_mb_of_reads(
         fetched.append(int(parsed.get("ContentLength", 0)))
 
     client.meta.events.register("after-call.s3.GetObject", count_body)
-    settings = ProcessorSettings(
-        bucket=large_bucket,
-        distribution_url="https://apps.example.com",
-        distribution_url_parameter=None,
-        keep_uploads=False,
-        retain_builds=0,
-    )
-    runtime = processor.Runtime(settings=settings, client=client)
+    runtime = processor_runtime(client, large_bucket)
 
     started = time.perf_counter()
     summary = processor.process_event(runtime, S3Event(s3_event(record)))

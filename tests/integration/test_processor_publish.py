@@ -41,17 +41,6 @@ pytestmark = pytest.mark.integration
 BUNDLE = "com.example.sample"
 
 
-@pytest.fixture(scope="module")
-def s3(moto_endpoint: str) -> Any:
-    return boto_client("s3", moto_endpoint)
-
-
-@pytest.fixture
-def bucket(s3: Any, bucket_name: str) -> str:
-    s3.create_bucket(Bucket=bucket_name)
-    return bucket_name
-
-
 def _sample(**options: Any) -> bytes:
     return build_ipa_bytes(bundle_id=options.pop("bundle_id", BUNDLE), **options)
 

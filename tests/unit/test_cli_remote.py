@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from ipadrop.text import rough_duration
 from ipadrop_tools.cli.main import main
 from ipadrop_tools.cli.remote import commands as remote_cmd
 from ipadrop_tools.cli.remote.durations import parse_ttl
@@ -56,7 +57,7 @@ def test_parse_ttl_refuses_anything_else_with_a_sentence(text: str) -> None:
     [(30, "30s"), (90, "2m"), (3600, "1h"), (7199, "2h"), (5400, "1h 30m"), (90000, "1d 1h")],
 )
 def test_rough_duration_reads_like_a_person_would_say_it(seconds: int, text: str) -> None:
-    assert remote_cmd._rough_duration(seconds) == text
+    assert rough_duration(seconds) == text
 
 
 def test_upload_keys_are_unique_per_upload_and_keep_the_file_name() -> None:

@@ -159,6 +159,13 @@ def test_processor_settings_are_validated() -> None:
         ProcessorSettings.from_env({**env, "IPADROP_RETAIN_BUILDS": "-1"})
     with pytest.raises(SettingsError, match="https://"):
         ProcessorSettings.from_env({**env, "IPADROP_DISTRIBUTION_URL": "ftp://x"})
+    with pytest.raises(SettingsError, match="query"):
+        ProcessorSettings.from_env({**env, "IPADROP_DISTRIBUTION_URL": "https://d.example.net/?"})
+    # Only the link function reads the URL from SSM (infra gives the processor the URL).
+    with pytest.raises(SettingsError, match="IPADROP_DISTRIBUTION_URL is not set"):
+        ProcessorSettings.from_env(
+            {"IPADROP_BUCKET": "b", "IPADROP_DISTRIBUTION_URL_PARAMETER": "/ipadrop/url"}
+        )
 
 
 def test_link_settings_bounds() -> None:

@@ -16,7 +16,9 @@ from ipadrop.domain.model import Inspection
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.inspector import icon_stem, inspect_ipa
 from ipadrop.reading.sources import BytesSource
-from ipadrop_tools.devkit.sample_ipa import ZipWriter, build_ipa_bytes, write_png
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+from ipadrop_tools.devkit.sample_png import write_png
+from ipadrop_tools.devkit.sample_zip import ZipWriter
 
 from .test_reader_png import decode_standard_png
 

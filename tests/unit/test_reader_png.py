@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ipadrop.reading.png import PngError, cgbi_to_png, read_header, to_standard_png
-from ipadrop_tools.devkit.sample_ipa import sample_icon_rgba, write_cgbi_png, write_png
+from ipadrop_tools.devkit.sample_png import sample_icon_rgba, write_cgbi_png, write_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -124,7 +124,7 @@ def test_real_crushed_and_plain_icons(real_fixtures: Path) -> None:
 @pytest.mark.parametrize("filter_type", [0, 1, 2, 3, 4])
 def test_standard_png_decodes_every_filter(filter_type: int) -> None:
     from ipadrop.reading.png import decode_png
-    from ipadrop_tools.devkit.sample_ipa import _scanlines
+    from ipadrop_tools.devkit.sample_png import _scanlines
 
     rgba = sample_icon_rgba(33, 21)
     ihdr = struct.pack(">IIBBBBB", 33, 21, 8, 6, 0, 0, 0)

@@ -8,7 +8,7 @@ import plistlib
 import pytest
 
 from ipadrop.reading.profiles import ProfileError, classify_distribution, parse_profile
-from ipadrop_tools.devkit.sample_ipa import (
+from ipadrop_tools.devkit.sample_profile import (
     SAMPLE_CERT_EXPIRES,
     SAMPLE_PROFILE_EXPIRES,
     profile_plist,

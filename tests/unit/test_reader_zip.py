@@ -13,7 +13,8 @@ import pytest
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.sources import BytesSource, CountingSource
 from ipadrop.reading.zipreader import TAIL_BYTES, ZipArchive
-from ipadrop_tools.devkit.sample_ipa import ZipWriter, build_ipa_bytes
+from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
+from ipadrop_tools.devkit.sample_zip import ZipWriter
 
 
 def _zip(entries: list[tuple[str, bytes]], *, zip64: bool = False) -> bytes:

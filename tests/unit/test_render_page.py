@@ -24,9 +24,9 @@ from ipadrop.render.page import (
     render_forbidden_page,
     render_install_page,
     render_not_found_page,
-    version_label,
 )
 from ipadrop.render.urls import itms_services_url
+from ipadrop.text import version_label
 from tests.render_samples import (
     HOSTILE_NAMES,
     MANIFEST_URL,
@@ -315,10 +315,10 @@ def test_non_png_icon_bytes_are_not_inlined() -> None:
 
 
 def test_version_label_and_sizes_and_times() -> None:
-    assert version_label(facts()) == "2.4.1 (318)"
-    assert version_label(facts(version="1.0", build="1.0")) == "1.0"
-    assert version_label(facts(version=None, build="7")) == "7"
-    assert version_label(facts(version=None, build=None)) == "unknown"
+    assert version_label("2.4.1", "318") == "2.4.1 (318)"
+    assert version_label("1.0", "1.0") == "1.0"
+    assert version_label(None, "7") == "7"
+    assert version_label(None, None) == "unknown"
     assert human_size(0) == "0 bytes"
     assert human_size(1) == "1 byte"
     assert human_size(999) == "999 bytes"

@@ -23,7 +23,7 @@ from ipadrop.settings import (
     DEFAULT_LINK_TTL_MIN_SECONDS,
     DEFAULT_LINK_TTL_SECONDS,
 )
-from ipadrop.text import describe_seconds
+from ipadrop.text import describe_seconds, parse_iso_utc, rough_duration
 from ipadrop_tools.cli import exit_status
 from ipadrop_tools.cli.remote.distribution_cmds import add_upload_options, upload_metadata
 from ipadrop_tools.cli.remote.durations import EXAMPLES, describe_duration, parse_ttl
@@ -214,26 +214,12 @@ def _expiry_text(expires_at: Any) -> str:
         moment = datetime.fromtimestamp(expires_at, UTC)
     else:
         try:
-            moment = datetime.fromisoformat(str(expires_at).replace("Z", "+00:00"))
+            moment = parse_iso_utc(str(expires_at))
         except ValueError:
             return str(expires_at)
     left = int((moment - datetime.now(UTC)).total_seconds())
     when = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{when} (in {_rough_duration(left)})" if left > 0 else when
-
-
-def _rough_duration(seconds: int) -> str:
-    """``1d 2h``, ``2h``, ``1h 30m``, ``45s``: what a person wants to know about an expiry."""
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes_total = (seconds + 30) // 60
-    days, rest = divmod(minutes_total, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    return f"{minutes}m"
+    return f"{when} (in {rough_duration(left)})" if left > 0 else when
 
 
 def cmd_apps(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ipadrop.domain import build_ids
 from ipadrop.domain.bucket_keys import (
+    RESULTS_PREFIX,
     UPLOADS_PREFIX,
     result_key,
 )
@@ -77,7 +79,7 @@ def upload_key_for(
             status=exit_status.USAGE,
         )
     if key_name is None:
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        stamp = (now or datetime.now(UTC)).strftime(build_ids.TIME_FORMAT)
         name = f"{stamp}-{secrets.token_hex(3)}/{name}"
     prefix = drop_prefix if drop_prefix.endswith("/") else drop_prefix + "/"
     key = prefix + name
@@ -198,7 +200,7 @@ def upload_and_wait(
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import BotoCoreError, ClientError
 
-    results = result_key(key) if key.startswith(UPLOADS_PREFIX) else f"results/{key}.json"
+    results = result_key(key) if key.startswith(UPLOADS_PREFIX) else f"{RESULTS_PREFIX}{key}.json"
     previous = _etag(target.s3, target.bucket, results) if wait else None
     config = TransferConfig(
         multipart_threshold=MULTIPART_THRESHOLD,

@@ -26,33 +26,32 @@ when another writer got there first.
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import ClientError, ParamValidationError
 
+from ipadrop.adapters.s3copy import MAX_SINGLE_COPY_BYTES, MiB, multipart_copy
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.domain.ports import IndexConflict, IndexMutation, ObjectInfo, UploadChanged
+from ipadrop.domain.ports import (
+    AppIndex,
+    AppsIndex,
+    IndexConflict,
+    IndexDoc,
+    IndexMutation,
+    ObjectInfo,
+    UploadChanged,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import (
-        CompletedPartTypeDef,
         ObjectIdentifierTypeDef,
         PutObjectRequestTypeDef,
     )
-
-GiB = 1024**3
-MiB = 1024**2
-# CopyObject takes sources up to 5 GB; above that only UploadPartCopy works.
-MAX_SINGLE_COPY_BYTES = 5 * GiB
-MIN_PART_BYTES = 5 * MiB  # S3's minimum part size (except the last part)
-MAX_PARTS = 10_000
 
 JSON_TYPE = "application/json"
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
@@ -87,6 +86,19 @@ def _status(error: ClientError) -> int:
 def _is_missing(error: ClientError) -> bool:
     # By code, not status: NoSuchBucket is a 404 too, and it is an outage, not a miss.
     return _error_code(error) in _MISSING_CODES
+
+
+_T = TypeVar("_T")
+
+
+def _unless_missing(call: Callable[[], _T]) -> _T | None:
+    """``call()``, or None when S3 answers that the object does not exist."""
+    try:
+        return call()
+    except ClientError as error:
+        if _is_missing(error):
+            return None
+        raise
 
 
 def _is_conflict(error: ClientError) -> bool:
@@ -135,13 +147,8 @@ class S3BuildStore:
     # -- read side (ports.BuildStore) -------------------------------------------
 
     def read_object(self, key: str) -> bytes | None:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _is_missing(error):
-                return None
-            raise
-        return response["Body"].read()
+        response = _unless_missing(lambda: self.client.get_object(Bucket=self.bucket, Key=key))
+        return response["Body"].read() if response is not None else None
 
     def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None:
         if not (
@@ -153,14 +160,14 @@ class S3BuildStore:
         )[0]
         return BuildRecord.from_json(document) if document is not None else None
 
-    def get_app_index(self, bundle_id: str) -> dict[str, Any] | None:
+    def get_app_index(self, bundle_id: str) -> AppIndex | None:
         if not bucket_keys.is_valid_bundle_id(bundle_id):
             return None
-        return self._get_json(bucket_keys.app_index_key(bundle_id))[0]
+        return cast("AppIndex | None", self._get_json(bucket_keys.app_index_key(bundle_id))[0])
 
-    def get_apps_index(self) -> dict[str, Any]:
+    def get_apps_index(self) -> AppsIndex:
         document = self._get_json(bucket_keys.APPS_INDEX_KEY)[0]
-        return document if document is not None else indexes.empty_apps_index()
+        return cast(AppsIndex, document) if document is not None else indexes.empty_apps_index()
 
     def delete_build_files(self, bundle_id: str, build_id: str, names: tuple[str, ...]) -> None:
         self._delete_keys(bucket_keys.build_file_key(bundle_id, build_id, n) for n in names)
@@ -168,12 +175,9 @@ class S3BuildStore:
     # -- write side (ports.PublishStore) ----------------------------------------
 
     def head_object(self, key: str) -> ObjectInfo | None:
-        try:
-            response = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _is_missing(error):
-                return None
-            raise
+        response = _unless_missing(lambda: self.client.head_object(Bucket=self.bucket, Key=key))
+        if response is None:
+            return None
         return ObjectInfo(
             size=int(response["ContentLength"]),
             etag=response["ETag"].strip('"'),
@@ -212,60 +216,21 @@ class S3BuildStore:
                     CopySourceIfMatch=etag,
                 )
             else:
-                self._multipart_copy(
+                multipart_copy(
+                    self.client,
+                    self.bucket,
                     upload_key,
                     dest,
                     size=size,
                     etag=etag,
                     content_type=content_type,
                     cache_control=cache_control,
+                    part_size=self.copy_part_size,
+                    concurrency=self.copy_concurrency,
                 )
         except ClientError as error:
             if _error_code(error) == "PreconditionFailed" or _is_missing(error):
                 raise UploadChanged(upload_key) from error
-            raise
-
-    def _part_ranges(self, size: int) -> Iterator[tuple[int, int, int]]:
-        part_size = max(self.copy_part_size, math.ceil(size / MAX_PARTS))
-        for number, start in enumerate(range(0, size, part_size), start=1):
-            yield number, start, min(start + part_size, size) - 1
-
-    def _multipart_copy(
-        self,
-        source_key: str,
-        dest: str,
-        *,
-        size: int,
-        etag: str,
-        content_type: str,
-        cache_control: str,
-    ) -> None:
-        upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=dest, ContentType=content_type, CacheControl=cache_control
-        )["UploadId"]
-
-        def copy_part(part: tuple[int, int, int]) -> CompletedPartTypeDef:
-            number, first, last = part
-            response = self.client.upload_part_copy(
-                Bucket=self.bucket,
-                Key=dest,
-                UploadId=upload_id,
-                PartNumber=number,
-                CopySource={"Bucket": self.bucket, "Key": source_key},
-                CopySourceRange=f"bytes={first}-{last}",
-                CopySourceIfMatch=etag,
-            )
-            return {"ETag": response["CopyPartResult"]["ETag"], "PartNumber": number}
-
-        try:
-            with ThreadPoolExecutor(max_workers=self.copy_concurrency) as pool:
-                parts = list(pool.map(copy_part, self._part_ranges(size)))
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=dest, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
-        except BaseException:
-            # Parts of an unfinished upload are billed until aborted.
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=dest, UploadId=upload_id)
             raise
 
     def create_build_record(self, record: BuildRecord) -> BuildRecord:
@@ -289,10 +254,10 @@ class S3BuildStore:
         )
         self._put_json(key, record.to_json())
 
-    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> dict[str, Any] | None:
+    def update_app_index(self, bundle_id: str, mutate: IndexMutation[AppIndex]) -> AppIndex | None:
         return self._update_json(bucket_keys.app_index_key(bundle_id), mutate)
 
-    def update_apps_index(self, mutate: IndexMutation) -> dict[str, Any] | None:
+    def update_apps_index(self, mutate: IndexMutation[AppsIndex]) -> AppsIndex | None:
         return self._update_json(bucket_keys.APPS_INDEX_KEY, mutate)
 
     def get_result(self, upload_key: str) -> dict[str, Any] | None:
@@ -351,12 +316,9 @@ class S3BuildStore:
 
     def _get_json(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
         """(document, ETag) or (None, None) when the object does not exist."""
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _is_missing(error):
-                return None, None
-            raise
+        response = _unless_missing(lambda: self.client.get_object(Bucket=self.bucket, Key=key))
+        if response is None:
+            return None, None
         document = json.loads(response["Body"].read())
         if not isinstance(document, dict):
             raise ValueError(f"s3://{self.bucket}/{key} is not a JSON object")
@@ -383,14 +345,15 @@ class S3BuildStore:
             request["IfNoneMatch"] = "*"
         self.client.put_object(**request)
 
-    def _update_json(self, key: str, mutate: IndexMutation) -> dict[str, Any] | None:
+    def _update_json(self, key: str, mutate: IndexMutation[IndexDoc]) -> IndexDoc | None:
         for attempt in range(self.max_update_attempts):
-            current, etag = self._get_json(key)
+            document, etag = self._get_json(key)
+            current = cast("IndexDoc | None", document)
             updated = mutate(current)
             if updated is None or updated == current:
                 return current
             try:
-                self._put_json(key, updated, if_match=etag, if_none_match=etag is None)
+                self._put_json(key, dict(updated), if_match=etag, if_none_match=etag is None)
             except ClientError as error:
                 if not _is_conflict(error):
                     raise

@@ -12,6 +12,8 @@ import re
 UPLOADS_PREFIX = "uploads/"
 BUILDS_PREFIX = "builds/"
 RESULTS_PREFIX = "results/"
+# Only keys under UPLOADS_PREFIX ending in this (case-sensitive, as S3 filters) are processed.
+UPLOAD_SUFFIX = ".ipa"
 APPS_INDEX_KEY = "builds/index.json"
 
 IPA_NAME = "app.ipa"

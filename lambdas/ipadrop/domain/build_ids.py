@@ -12,10 +12,15 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+# The UTC time that starts a build id (also stamps the CLI's upload keys).
+TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+SUFFIX_LENGTH = 10
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _base36(number: int, width: int) -> str:
+def base36(number: int, width: int) -> str:
+    """The lowest ``width`` base-36 digits of ``number`` (0-9a-z), zero-padded;
+    higher digits are dropped (``number < 36**width`` keeps them all)."""
     chars = []
     for _ in range(width):
         number, rem = divmod(number, 36)
@@ -31,6 +36,6 @@ def make_build_id(
     upload_marker: str,
 ) -> str:
     """``upload_marker``: the event's sequencer, else version id, else ETag."""
-    when = uploaded_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    when = uploaded_at.astimezone(UTC).strftime(TIME_FORMAT)
     digest = hashlib.sha256("\x00".join((bucket, key, upload_marker)).encode()).digest()
-    return f"{when}-{_base36(int.from_bytes(digest[:8], 'big'), 10)}"
+    return f"{when}-{base36(int.from_bytes(digest[:8], 'big'), SUFFIX_LENGTH)}"

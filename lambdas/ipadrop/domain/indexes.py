@@ -1,4 +1,4 @@
-"""Pure functions over the two index documents (shapes in ``ipadrop.domain.ports``).
+"""Pure functions over the two index documents (types in ``ipadrop.domain.ports``).
 
 Every function takes the current document (``None`` when the object does not
 exist yet) and returns a new one; none mutates its input. The store applies
@@ -9,14 +9,14 @@ function of its inputs: it may run several times when writers race.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from ipadrop.domain.model import DEFAULT_CHANNEL, BuildRecord
+from ipadrop.domain.ports import AppIndex, AppRow, AppsIndex, BuildRow
 
 SCHEMA = 1
 
 
-def build_entry(record: BuildRecord) -> dict[str, Any]:
+def build_entry(record: BuildRecord) -> BuildRow:
     """The row of ``builds/<bundle_id>/index.json`` describing one build."""
     profile = record.facts.profile
     return {
@@ -34,17 +34,21 @@ def build_entry(record: BuildRecord) -> dict[str, Any]:
     }
 
 
-def _builds(app_index: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return [dict(entry) for entry in (app_index or {}).get("builds", [])]
+def _builds(app_index: AppIndex | None) -> list[BuildRow]:
+    return [BuildRow(**entry) for entry in app_index.get("builds", [])] if app_index else []
 
 
-def _app_index(bundle_id: str, builds: list[dict[str, Any]], title: str) -> dict[str, Any]:
+def _stored_title(app_index: AppIndex | None) -> str | None:
+    return app_index.get("title") if app_index else None
+
+
+def _app_index(bundle_id: str, builds: list[BuildRow], title: str) -> AppIndex:
     # Build ids start with the upload time, so sorting them sorts by upload time.
     ordered = sorted(builds, key=lambda entry: str(entry["build_id"]), reverse=True)
     return {"schema": SCHEMA, "bundle_id": bundle_id, "title": title, "builds": ordered}
 
 
-def _title(bundle_id: str, builds: list[dict[str, Any]], fallback: str | None) -> str:
+def _title(bundle_id: str, builds: list[BuildRow], fallback: str | None) -> str:
     newest = max(builds, key=lambda entry: str(entry["build_id"]), default=None)
     if newest is not None and newest.get("title"):
         return str(newest["title"])
@@ -52,8 +56,8 @@ def _title(bundle_id: str, builds: list[dict[str, Any]], fallback: str | None) -
 
 
 def upsert_build(
-    app_index: dict[str, Any] | None, record: BuildRecord, *, retain: int = 0
-) -> tuple[dict[str, Any], list[str]]:
+    app_index: AppIndex | None, record: BuildRecord, *, retain: int = 0
+) -> tuple[AppIndex, list[str]]:
     """Add (or refresh) ``record`` in its app index, then apply retention.
 
     ``retain``: keep the newest N builds (0 keeps all). Returns the new index
@@ -62,7 +66,8 @@ def upsert_build(
     previous = {e["build_id"]: e for e in _builds(app_index)}
     entry = build_entry(record)
     # A revocation that landed first wins over a re-run publish of the same build.
-    revoked_before = previous.pop(record.build_id, {}).get("revoked_at")
+    replaced = previous.pop(record.build_id, None)
+    revoked_before = replaced.get("revoked_at") if replaced is not None else None
     if entry["revoked_at"] is None and revoked_before is not None:
         entry["revoked_at"] = revoked_before
     builds = [*previous.values(), entry]
@@ -74,39 +79,34 @@ def upsert_build(
         # deleted. It goes with the next publish, like any other old build.
         dropped = [str(e["build_id"]) for e in builds[retain:] if e["build_id"] != record.build_id]
         builds = [e for e in builds if e["build_id"] not in dropped]
-    fallback = (app_index or {}).get("title")
-    title = _title(record.bundle_id, builds, fallback)
+    title = _title(record.bundle_id, builds, _stored_title(app_index))
     return _app_index(record.bundle_id, builds, title), dropped
 
 
-def remove_builds(
-    app_index: dict[str, Any] | None, bundle_id: str, build_ids: Iterable[str]
-) -> dict[str, Any]:
+def remove_builds(app_index: AppIndex | None, bundle_id: str, build_ids: Iterable[str]) -> AppIndex:
     gone = set(build_ids)
     builds = [e for e in _builds(app_index) if e["build_id"] not in gone]
-    title = _title(bundle_id, builds, (app_index or {}).get("title"))
+    title = _title(bundle_id, builds, _stored_title(app_index))
     return _app_index(bundle_id, builds, title)
 
 
 def mark_revoked(
-    app_index: dict[str, Any] | None, bundle_id: str, build_id: str, revoked_at: str
-) -> dict[str, Any]:
+    app_index: AppIndex | None, bundle_id: str, build_id: str, revoked_at: str
+) -> AppIndex:
     builds = _builds(app_index)
     for entry in builds:
         if entry["build_id"] == build_id and entry.get("revoked_at") is None:
             entry["revoked_at"] = revoked_at
-    title = _title(bundle_id, builds, (app_index or {}).get("title"))
+    title = _title(bundle_id, builds, _stored_title(app_index))
     return _app_index(bundle_id, builds, title)
 
 
-def entry_channel(entry: dict[str, Any]) -> str:
+def entry_channel(entry: BuildRow) -> str:
     """A row's channel (rows written before channels existed are in ``default``)."""
     return str(entry.get("channel") or DEFAULT_CHANNEL)
 
 
-def latest_entry(
-    app_index: dict[str, Any] | None, channel: str | None = None
-) -> dict[str, Any] | None:
+def latest_entry(app_index: AppIndex | None, channel: str | None = None) -> BuildRow | None:
     """The newest build that is not revoked (what ``latest`` links resolve to);
     with ``channel``, the newest such build of that channel."""
     for entry in sorted(_builds(app_index), key=lambda e: str(e["build_id"]), reverse=True):
@@ -115,7 +115,7 @@ def latest_entry(
     return None
 
 
-def latest_build_id(app_index: dict[str, Any] | None, channel: str | None = None) -> str | None:
+def latest_build_id(app_index: AppIndex | None, channel: str | None = None) -> str | None:
     """The id ``latest`` (of ``channel``, when given) resolves to, or None when
     every such build is revoked."""
     entry = latest_entry(app_index, channel)
@@ -123,18 +123,18 @@ def latest_build_id(app_index: dict[str, Any] | None, channel: str | None = None
 
 
 def set_notes(
-    app_index: dict[str, Any] | None, bundle_id: str, build_id: str, notes: str | None
-) -> dict[str, Any]:
+    app_index: AppIndex | None, bundle_id: str, build_id: str, notes: str | None
+) -> AppIndex:
     """The index with one build's notes replaced (notes edited after publish)."""
     builds = _builds(app_index)
     for entry in builds:
         if entry["build_id"] == build_id:
             entry["notes"] = notes
-    title = _title(bundle_id, builds, (app_index or {}).get("title"))
+    title = _title(bundle_id, builds, _stored_title(app_index))
     return _app_index(bundle_id, builds, title)
 
 
-def app_summary(app_index: dict[str, Any]) -> dict[str, Any]:
+def app_summary(app_index: AppIndex) -> AppRow:
     """The row of ``builds/index.json`` for one app, derived from its index."""
     builds = _builds(app_index)
     latest = latest_entry(app_index)
@@ -152,17 +152,17 @@ def app_summary(app_index: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def upsert_app(apps_index: dict[str, Any] | None, summary: dict[str, Any]) -> dict[str, Any]:
+def upsert_app(apps_index: AppsIndex | None, summary: AppRow) -> AppsIndex:
     apps = [
-        dict(app)
-        for app in (apps_index or {}).get("apps", [])
+        AppRow(**app)
+        for app in (apps_index.get("apps", []) if apps_index else [])
         if app["bundle_id"] != summary["bundle_id"]
     ]
-    apps.append(dict(summary))
+    apps.append(AppRow(**summary))
     apps.sort(key=lambda app: (str(app.get("updated_at") or ""), str(app["bundle_id"])))
     apps.reverse()
     return {"schema": SCHEMA, "apps": apps}
 
 
-def empty_apps_index() -> dict[str, Any]:
+def empty_apps_index() -> AppsIndex:
     return {"schema": SCHEMA, "apps": []}

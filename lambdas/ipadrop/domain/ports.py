@@ -3,7 +3,8 @@
 The S3 adapter (``ipadrop.adapters.s3store``) implements them; tests use an
 in-memory store (``tests/memory_store.py``). See docs/ARCHITECTURE.md.
 
-Index documents (JSON, written with conditional writes; shapes in
+Index documents (JSON, written with conditional writes; typed below as
+``AppIndex``/``BuildRow`` and ``AppsIndex``/``AppRow``, built by
 ``ipadrop.domain.indexes``):
 
 ``builds/<bundle_id>/index.json``::
@@ -28,14 +29,62 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar
 
 from ipadrop.domain.model import BuildRecord
 
 JsonDoc = dict[str, Any]
+
+
+class BuildRow(TypedDict):
+    """One build in ``builds/<bundle_id>/index.json``."""
+
+    build_id: str
+    version: str | None
+    build: str | None
+    title: str | None
+    uploaded_at: str
+    published_at: str
+    size_bytes: int
+    distribution: str | None
+    revoked_at: str | None
+    # Distribution (absent from rows written before it): channel "default" then.
+    channel: NotRequired[str]
+    notes: NotRequired[str | None]
+
+
+class AppIndex(TypedDict):
+    """``builds/<bundle_id>/index.json``."""
+
+    schema: int
+    bundle_id: str
+    title: str
+    builds: list[BuildRow]  # newest first
+
+
+class AppRow(TypedDict):
+    """One app in ``builds/index.json``."""
+
+    bundle_id: str
+    title: str
+    latest_build_id: str | None
+    latest_version: str | None
+    latest_build: str | None
+    updated_at: str | None
+    build_count: int
+
+
+class AppsIndex(TypedDict):
+    """``builds/index.json``."""
+
+    schema: int
+    apps: list[AppRow]  # newest first
+
+
+IndexDoc = TypeVar("IndexDoc", AppIndex, AppsIndex)
 # Called inside the store's conditional-write loop: current document (None if
 # absent) -> new document (None or an equal document: nothing to write).
-IndexMutation = Callable[[JsonDoc | None], JsonDoc | None]
+IndexMutation = Callable[[IndexDoc | None], IndexDoc | None]
 
 
 class UploadChanged(Exception):
@@ -63,9 +112,9 @@ class BuildStore(Protocol):
 
     def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None: ...
 
-    def get_app_index(self, bundle_id: str) -> JsonDoc | None: ...
+    def get_app_index(self, bundle_id: str) -> AppIndex | None: ...
 
-    def get_apps_index(self) -> JsonDoc: ...
+    def get_apps_index(self) -> AppsIndex: ...
 
     def read_object(self, key: str) -> bytes | None: ...
 
@@ -79,9 +128,11 @@ class IndexStore(BuildStore, Protocol):
         """Delete these files of one build (missing files are not an error)."""
         ...
 
-    def update_app_index(self, bundle_id: str, mutate: IndexMutation) -> JsonDoc | None: ...
+    def update_app_index(
+        self, bundle_id: str, mutate: IndexMutation[AppIndex]
+    ) -> AppIndex | None: ...
 
-    def update_apps_index(self, mutate: IndexMutation) -> JsonDoc | None: ...
+    def update_apps_index(self, mutate: IndexMutation[AppsIndex]) -> AppsIndex | None: ...
 
 
 class PublishStore(IndexStore, Protocol):

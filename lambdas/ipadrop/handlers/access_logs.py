@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from ipadrop.distribution.access_logs import parse_log, record_downloads
-from ipadrop.settings import TABLE_ENV
+from ipadrop.settings import BUCKET_ENV, TABLE_ENV
 
 logger = logging.getLogger("ipadrop.access_logs")
 logger.setLevel(logging.INFO)
@@ -52,7 +52,7 @@ def process_log_object(
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     s3, dynamodb = _clients()
-    builds_bucket = os.environ["IPADROP_BUCKET"]
+    builds_bucket = os.environ[BUCKET_ENV]
     table = os.environ[TABLE_ENV]
     recorded = 0
     for record in event.get("Records", []):

@@ -31,7 +31,7 @@ from ipadrop.publishing.publisher import (
     UploadEvent,
     is_upload_key,
 )
-from ipadrop.settings import DistributionSettings, ProcessorSettings, normalize_base_url
+from ipadrop.settings import DistributionSettings, ProcessorSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -63,27 +63,11 @@ class Runtime:
     client: S3Client
     distribution: DistributionSettings | None = None
     store: S3BuildStore = field(init=False)
-    _distribution_url: str | None = field(default=None, init=False)
     _invites: InviteService | None = field(default=None, init=False)
     _events: EventPublisher | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.store = S3BuildStore(self.client, self.settings.bucket)
-        self._distribution_url = self.settings.distribution_url
-
-    @property
-    def distribution_url(self) -> str:
-        """The configured URL, else the SSM parameter's value (fetched once, on first use)."""
-        if self._distribution_url is None:
-            from aws_lambda_powertools.utilities.parameters import get_parameter
-
-            name = self.settings.distribution_url_parameter
-            if name is None:  # ProcessorSettings requires one of the two
-                raise RuntimeError("no distribution URL configured")
-            self._distribution_url = normalize_base_url(
-                f"SSM parameter {name}", get_parameter(name)
-            )
-        return self._distribution_url
 
     def open_source(self, bucket: str, key: str, size: int) -> RangeSource:
         from ipadrop.adapters.s3source import S3RangeSource
@@ -100,7 +84,7 @@ class Runtime:
             store=self.store,
             open_source=functools.partial(self.open_source, bucket),
             options=PublishOptions(
-                distribution_url=self.distribution_url,
+                distribution_url=self.settings.distribution_url,
                 keep_uploads=self.settings.keep_uploads,
                 retain_builds=self.settings.retain_builds,
             ),
@@ -130,7 +114,7 @@ class Runtime:
             secrets = RuntimeSecrets()
             links = LinkService(
                 store=self.store,
-                config=LinkConfig(distribution_url=self.distribution_url),
+                config=LinkConfig(distribution_url=self.settings.distribution_url),
                 key_ring=functools.partial(secrets.token_key_ring, secret_id),
                 signer=None,
                 people=DynamoPeopleStore(LazyClient("dynamodb"), str(distribution.table)),

@@ -15,7 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
-from ipadrop.settings import DistributionSettings, LinkSettings, normalize_base_url
+from ipadrop.settings import (
+    CLOUDFRONT_KEY_PAIR_ID_ENV,
+    CLOUDFRONT_KEY_SECRET_ID_ENV,
+    DistributionSettings,
+    LinkSettings,
+    distribution_base_url,
+)
 
 if TYPE_CHECKING:
     from ipadrop.distribution.invites import InviteService
@@ -102,7 +108,7 @@ def build_service(
     else:
         # LinkSettings guarantees one of the two is set.
         parameter = str(settings.distribution_url_parameter)
-        distribution_url = normalize_base_url(parameter, secrets.parameter(parameter))
+        distribution_url = distribution_base_url(parameter, secrets.parameter(parameter))
     store = S3BuildStore(s3_client or boto3.client("s3"), settings.bucket)
     config = LinkConfig(
         distribution_url=distribution_url,
@@ -161,9 +167,9 @@ def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
 
     if settings.cloudfront_key_secret_id is None or settings.cloudfront_key_pair_id is None:
         raise RuntimeError(
-            "IPADROP_CLOUDFRONT_KEY_SECRET_ID and IPADROP_CLOUDFRONT_KEY_PAIR_ID must be set"
+            f"{CLOUDFRONT_KEY_SECRET_ID_ENV} and {CLOUDFRONT_KEY_PAIR_ID_ENV} must be set"
         )
-    # The secret is cached by Powertools; the parsed key by cfsign (per PEM).
+    # The secret is cached by Powertools; the parsed key by cloudfront_signing (per PEM).
     pem: bytes = secrets.cloudfront_private_key(settings.cloudfront_key_secret_id)
     key_pair_id = settings.cloudfront_key_pair_id
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from ipadrop import settings
 from ipadrop.distribution import activity
 from ipadrop.distribution import events as bus_events
 from ipadrop.distribution.access_logs import INVITE_QUERY
@@ -46,10 +47,10 @@ class UrlSigner(Protocol):
 @dataclass(frozen=True, slots=True)
 class LinkConfig:
     distribution_url: str  # no trailing slash
-    ttl_min_seconds: int = 60
-    ttl_max_seconds: int = 7 * 86400
-    ttl_default_seconds: int = 86400
-    asset_url_ttl_seconds: int = 3600
+    ttl_min_seconds: int = settings.DEFAULT_LINK_TTL_MIN_SECONDS
+    ttl_max_seconds: int = settings.DEFAULT_LINK_TTL_MAX_SECONDS
+    ttl_default_seconds: int = settings.DEFAULT_LINK_TTL_SECONDS
+    asset_url_ttl_seconds: int = settings.DEFAULT_ASSET_URL_TTL_SECONDS
     public_mode: bool = False
     contact: str | None = None
 

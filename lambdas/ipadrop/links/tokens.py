@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ipadrop.domain import build_ids
 from ipadrop.domain.bucket_keys import is_valid_build_id, is_valid_bundle_id
 
 TOKEN_VERSION = 1
@@ -79,7 +80,6 @@ _KID = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
 _BUNDLE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
 _BUNDLE_INDEX = {ch: i for i, ch in enumerate(_BUNDLE_ALPHABET)}
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TIMES = struct.Struct(">II")
 _U32_MAX = 2**32 - 1
 
@@ -420,7 +420,7 @@ def _unpack_bundle_id(data: bytes, chars: int) -> str:
 def _pack_build_id(build_id: str) -> bytes:
     stamp, suffix = build_id.split("-")
     try:
-        when = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        when = datetime.strptime(stamp, build_ids.TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise ValueError(f"build id {build_id!r} does not start with a real UTC time") from None
     seconds = int(when.timestamp())
@@ -434,13 +434,10 @@ def _unpack_build_id(data: bytes) -> str:
         raise ValueError("short build id")
     when = datetime.fromtimestamp(int.from_bytes(data[:4], "big"), tz=UTC)
     number = int.from_bytes(data[4:], "big")
-    chars = []
-    for _ in range(10):
-        number, rem = divmod(number, 36)
-        chars.append(_BASE36[rem])
-    if number:
+    if number >= 36**build_ids.SUFFIX_LENGTH:
         raise ValueError("build id suffix out of range")
-    build_id = f"{when.strftime('%Y%m%dT%H%M%SZ')}-{''.join(reversed(chars))}"
+    suffix = build_ids.base36(number, build_ids.SUFFIX_LENGTH)
+    build_id = f"{when.strftime(build_ids.TIME_FORMAT)}-{suffix}"
     if not is_valid_build_id(build_id):
         raise ValueError("not a build id")
     return build_id

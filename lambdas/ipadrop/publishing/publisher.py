@@ -25,7 +25,14 @@ from ipadrop.distribution.metadata import UploadMetadata, parse_upload_metadata
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.build_ids import make_build_id
 from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
-from ipadrop.domain.ports import EventPublisher, JsonDoc, ObjectInfo, PublishStore, UploadChanged
+from ipadrop.domain.ports import (
+    AppIndex,
+    EventPublisher,
+    JsonDoc,
+    ObjectInfo,
+    PublishStore,
+    UploadChanged,
+)
 from ipadrop.publishing.results import published_result, rejected_result
 from ipadrop.publishing.revoke import refresh_apps_index
 from ipadrop.reading.errors import IpaRejected
@@ -86,8 +93,8 @@ def is_upload_key(key: str) -> bool:
     """Keys the processor acts on: under ``uploads/`` and ending ``.ipa`` (any case)."""
     return (
         key.startswith(bucket_keys.UPLOADS_PREFIX)
-        and key.lower().endswith(".ipa")
-        and len(key) > len(bucket_keys.UPLOADS_PREFIX) + len(".ipa")
+        and key.lower().endswith(bucket_keys.UPLOAD_SUFFIX)
+        and len(key) > len(bucket_keys.UPLOADS_PREFIX) + len(bucket_keys.UPLOAD_SUFFIX)
     )
 
 
@@ -448,7 +455,7 @@ class Publisher:
     def _update_indexes(self, record: BuildRecord) -> list[str]:
         pruned: list[str] = []
 
-        def add_build(current: JsonDoc | None) -> JsonDoc:
+        def add_build(current: AppIndex | None) -> AppIndex:
             updated, dropped = indexes.upsert_build(
                 current, record, retain=self.options.retain_builds
             )

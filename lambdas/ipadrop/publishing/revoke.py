@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.domain.ports import IndexStore, JsonDoc
+from ipadrop.domain.ports import AppsIndex, IndexStore
 
 # The artefacts a revocation removes (build.json stays, marked revoked).
 SERVED_FILES = (
@@ -50,7 +50,7 @@ def refresh_apps_index(store: IndexStore, bundle_id: str) -> None:
     read an older app index loses its conditional write and reads again.
     """
 
-    def apply(current: JsonDoc | None) -> JsonDoc | None:
+    def apply(current: AppsIndex | None) -> AppsIndex | None:
         app_index = store.get_app_index(bundle_id)
         if app_index is None:
             return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from ipadrop.domain.model import Distribution, ProfileInfo
 from ipadrop.reading.plists import PlistError, load_plist_dict
-from ipadrop.text import clean_text
+from ipadrop.text import clean_text, iso_utc
 
 DEFAULT_MAX_PROFILE_BYTES = 2 * 1024 * 1024
 
@@ -99,13 +99,6 @@ def classify_distribution(plist: dict[str, Any]) -> Distribution:
 def _devices(plist: dict[str, Any]) -> list[Any]:
     devices = plist.get("ProvisionedDevices")
     return devices if isinstance(devices, list) else []
-
-
-def iso_utc(value: dt.datetime) -> str:
-    """ISO 8601 UTC with a Z (plistlib returns naive datetimes that are UTC)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0).isoformat() + "Z"
 
 
 def _text(value: Any) -> str | None:

@@ -24,8 +24,9 @@ from markupsafe import Markup
 
 from ipadrop.distribution.notes import note_lines
 from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts
+from ipadrop.reading.pixels import PNG_SIGNATURE
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import clean_text, human_size
+from ipadrop.text import clean_text, human_size, parse_iso_utc, version_label
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -91,20 +92,19 @@ _DISTRIBUTION_LABELS = {
     "development": "Development",
     "app-store": "App Store",
 }
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 # Warn when the profile dies within this many days.
 _PROFILE_WARNING_DAYS = 7
 
 
 def parse_iso_time(value: str | None) -> datetime | None:
+    """``text.parse_iso_utc``, or None for a missing or unreadable time."""
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_iso_utc(value)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def format_utc(value: str | None) -> str:
@@ -116,14 +116,8 @@ def format_utc(value: str | None) -> str:
     return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
 
 
-def version_label(facts: AppFacts) -> str:
-    if facts.version and facts.build and facts.version != facts.build:
-        return f"{facts.version} ({facts.build})"
-    return facts.version or facts.build or "unknown"
-
-
 def _icon_data_uri(icon_png: bytes | None) -> str | None:
-    if not icon_png or not icon_png.startswith(_PNG_SIGNATURE):
+    if not icon_png or not icon_png.startswith(PNG_SIGNATURE):
         return None
     return "data:image/png;base64," + base64.b64encode(icon_png).decode("ascii")
 
@@ -211,7 +205,7 @@ def render_install_page(ctx: InstallPageContext) -> str:
         title=title,
         initial=title[:1].upper(),
         facts=facts,
-        version=version_label(facts),
+        version=version_label(facts.version, facts.build),
         size=human_size(facts.size_bytes),
         team_name=clean_text(profile.team_name) if profile else None,
         team_id=profile.team_id if profile else None,
@@ -247,43 +241,31 @@ def render_expired_page(
     reason: GoneReason = "expired",
 ) -> str:
     """HTTP 410: the link's time is up (``expired``) or its build was withdrawn (``revoked``)."""
-    return _render(
-        "message.html.j2",
-        kind=reason,
-        app_title=clean_text(title),
-        expired_at=expired_at,
-        contact=_contact_view(contact),
-    )
+    return _message_page(reason, contact, title=title, expired_at=expired_at)
 
 
 def render_not_found_page(*, contact: str | None = None) -> str:
     """HTTP 404: the link leads nowhere (unknown build or app)."""
-    return _render(
-        "message.html.j2",
-        kind="not-found",
-        app_title=None,
-        expired_at=None,
-        contact=_contact_view(contact),
-    )
+    return _message_page("not-found", contact)
 
 
 def render_unavailable_page(*, contact: str | None = None) -> str:
     """HTTP 500/503 on a public route: our fault, the link itself is fine."""
-    return _render(
-        "message.html.j2",
-        kind="unavailable",
-        app_title=None,
-        expired_at=None,
-        contact=_contact_view(contact),
-    )
+    return _message_page("unavailable", contact)
 
 
 def render_forbidden_page(*, contact: str | None = None) -> str:
     """HTTP 403: the link was altered, cut short or signed with an unknown key."""
+    return _message_page("forbidden", contact)
+
+
+def _message_page(
+    kind: str, contact: str | None, *, title: str | None = None, expired_at: str | None = None
+) -> str:
     return _render(
         "message.html.j2",
-        kind="forbidden",
-        app_title=None,
-        expired_at=None,
+        kind=kind,
+        app_title=clean_text(title),
+        expired_at=expired_at,
         contact=_contact_view(contact),
     )

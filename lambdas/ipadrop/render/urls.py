@@ -37,9 +37,8 @@ def normalize_base_url(base_url: str, *, require_https: bool = True) -> str:
         raise InvalidBaseUrl(f"the base URL is not a valid URL ({exc}): {text!r}") from None
     scheme = parts.scheme.lower()
     if scheme != "https" and (require_https or scheme != "http"):
-        raise InvalidBaseUrl(
-            f"the base URL must start with https:// (iOS installs only over HTTPS), not {text!r}"
-        )
+        allowed = "iOS installs only over HTTPS" if require_https else "or http:// locally"
+        raise InvalidBaseUrl(f"the base URL must start with https:// ({allowed}), not {text!r}")
     if not parts.hostname:
         raise InvalidBaseUrl(f"the base URL has no host name: {text!r}")
     if parts.username is not None or parts.password is not None:
