@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
 
 import aws_cdk as cdk
 
-from infra.config import ConfigError
+from infra.config import ALLOW_OVERRIDES_ENV, ConfigError, check_no_overrides
 from infra.stack import build_app
 
 
@@ -23,6 +24,11 @@ def main() -> None:
         region=os.environ.get("CDK_DEFAULT_REGION"),
     )
     try:
+        if not os.environ.get(ALLOW_OVERRIDES_ENV):
+            cdk_json = Path(__file__).resolve().parent / "cdk.json"
+            check_no_overrides(
+                json.loads(cdk_json.read_text()).get("context", {}), app.node.try_get_context
+            )
         build_app(app, env=env)
     except ConfigError as error:
         sys.exit(f"error: {error}")

@@ -54,10 +54,24 @@ def run() -> dict[str, Any]:
         LocalPythonBundler().bundle(ours)
         peers = scratch / "vendored"
         LocalPythonBundler().bundle(peers)
-        extra = scratch / "vendored-requirements.txt"
         pins = {
             name: importlib.metadata.version(name) for name in ("boto3", "aws-lambda-powertools")
         }
+        # The alternative to the layer: Powertools (with the X-Ray extra the
+        # processor's Tracer needs) bundled at the locked release.
+        powertools = scratch / "powertools"
+        LocalPythonBundler().bundle(powertools)
+        powertools_req = scratch / "powertools-requirements.txt"
+        powertools_req.write_text(
+            f"aws-lambda-powertools[tracer]=={pins['aws-lambda-powertools']}\n"
+        )
+        subprocess.run(
+            wheel_install_command(powertools_req, powertools),
+            check=True,
+            capture_output=True,
+            env=os.environ,
+        )
+        extra = scratch / "vendored-requirements.txt"
         extra.write_text(
             f"boto3=={pins['boto3']}\naws-lambda-powertools[tracer]=={pins['aws-lambda-powertools']}\n"
         )
@@ -66,6 +80,7 @@ def run() -> dict[str, Any]:
         )
         return {
             "ours": measure(ours, scratch),
+            "powertools": measure(powertools, scratch),
             "vendored": measure(peers, scratch),
             "pins": pins,
         }
@@ -83,6 +98,13 @@ def render(results: dict[str, Any]) -> str:
                 human_bytes(ours["unzipped"]),
                 str(ours["files"]),
                 human_bytes(ours["ipadrop"]),
+            ],
+            [
+                f"alternative: + Powertools[tracer] {pins['aws-lambda-powertools']} bundled",
+                human_bytes(results["powertools"]["zipped"]),
+                human_bytes(results["powertools"]["unzipped"]),
+                str(results["powertools"]["files"]),
+                human_bytes(results["powertools"]["ipadrop"]),
             ],
             [
                 f"baseline: + boto3 {pins['boto3']} + Powertools {pins['aws-lambda-powertools']}",

@@ -61,6 +61,43 @@ print(json.dumps({"import": imported - start, "first": done - imported,
 """
 
 
+# The same request under SnapStart, split the way Lambda splits it: "init" is
+# import + the before-snapshot hook (paid once, when the version is published);
+# "restore" is the after-restore hook + the first request (what a tester pays,
+# on top of Lambda's own snapshot-restore time).
+_SNAPSTART_SNIPPET = """
+import json, sys, time
+start = time.perf_counter()
+from ipadrop.handlers import link_public
+link_public.prime()
+primed = time.perf_counter()
+link_public.refresh()
+event = json.loads(sys.argv[1])
+response = link_public.handler(event, None)
+done = time.perf_counter()
+assert response["statusCode"] < 400, response
+print(json.dumps({"init": primed - start, "first": done - primed}))
+"""
+
+
+def snapstart_route(event: dict[str, Any], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median init (snapshotted) and restore + first request, from fresh interpreters."""
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _SNAPSTART_SNIPPET, json.dumps(event)],
+            env=_child_env(env),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        "init": statistics.median(r["init"] for r in results),
+        "first": statistics.median(r["first"] for r in results),
+    }
+
+
 def _child_env(extra: dict[str, str]) -> dict[str, str]:
     env = {**os.environ, **extra}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "lambdas"), str(ROOT)])
@@ -130,7 +167,10 @@ def main() -> int:
         print(f"Cold start (median of {args.runs} fresh interpreters, Python {sys.version[:4]})")
         boto3_s = import_time("boto3", args.runs)
         handler_s = import_time("ipadrop.handlers.link", args.runs)
+        # Paid the same whether Powertools comes from the layer (/opt) or the bundle.
+        powertools_s = import_time("aws_lambda_powertools.event_handler", args.runs)
         print(f"  import boto3                       {boto3_s * 1000:7.1f} ms")
+        print(f"  import Powertools event_handler    {powertools_s * 1000:7.1f} ms")
         print(f"  import ipadrop.handlers.link       {handler_s * 1000:7.1f} ms")
         print()
         print("  route (fresh process)              import   first call  cryptography  jinja2")
@@ -140,6 +180,21 @@ def main() -> int:
                 f"  {name:<34} {cold['import'] * 1000:5.0f} ms {cold['first'] * 1000:8.0f} ms"
                 f"  {'loaded' if cold['cryptography'] else 'not loaded':<12}"
                 f"  {'loaded' if cold['jinja2'] else 'not loaded'}"
+            )
+
+        print()
+        print("  public routes: today's cold start vs the SnapStart split (same process model)")
+        print(
+            "  route                              cold: import+first  snapshot init  restore+first"
+        )
+        for name, event in routes.items():
+            if not name.startswith(("GET /i/", "GET /m/")):
+                continue
+            cold = cold_route(event, env, args.runs)
+            snap = snapstart_route(event, env, args.runs)
+            print(
+                f"  {name:<34} {(cold['import'] + cold['first']) * 1000:12.0f} ms"
+                f" {snap['init'] * 1000:11.0f} ms {snap['first'] * 1000:11.0f} ms"
             )
 
         print()

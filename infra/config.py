@@ -6,7 +6,7 @@ Every key is optional; docs/DEPLOY.md lists them with their defaults.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from ipadrop.settings import (
 )
 
 DEFAULT_STACK_NAME = "Ipadrop"
+# Concurrency reserved for (and capping) the tester-facing function; 0 = none.
+DEFAULT_PUBLIC_RESERVED_CONCURRENCY = 10
 
 CONTEXT_KEYS = (
     "stack_name",
@@ -33,7 +35,28 @@ CONTEXT_KEYS = (
     "keep_uploads",
     "contact",
     "cloudfront_key_generation",
+    "cloudfront_key_previous_generation",
+    "cloudfront_key_retire_now",
+    "cloudfront_logs",
+    "public_reserved_concurrency",
 )
+
+# Keys that shape long-lived resources: they must come from cdk.json, never from
+# a one-off `-c`, or the next command without the flag (a key rotation, a
+# destroy) would rebuild the stack without them (docs/DEPLOY.md, Settings).
+PERSISTENT_KEYS = (
+    "stack_name",
+    "domain_name",
+    "hosted_zone_name",
+    "hosted_zone_id",
+    "certificate_arn",
+    "public_mode",
+    "alarm_email",
+    "cloudfront_key_generation",
+    "cloudfront_key_previous_generation",
+    "cloudfront_logs",
+)
+ALLOW_OVERRIDES_ENV = "IPADROP_ALLOW_CONTEXT_OVERRIDES"
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -64,6 +87,10 @@ class IpadropConfig:
     keep_uploads: bool = False
     contact: str | None = None
     cloudfront_key_generation: int = 1
+    cloudfront_key_previous_generation: int | None = None
+    cloudfront_key_retire_now: bool = False
+    cloudfront_logs: bool = True
+    public_reserved_concurrency: int = DEFAULT_PUBLIC_RESERVED_CONCURRENCY
     # Distribution (infra/people.py): invitation sender, event mails, SES rate.
     sender_email: str | None = None
     notify_email: str | None = None
@@ -124,6 +151,15 @@ class IpadropConfig:
         contact = get("contact")
         if contact is not None and not isinstance(contact, str):
             raise ConfigError("contact must be text")
+        generation = _int(get, "cloudfront_key_generation", 1, minimum=1)
+        previous_generation: int | None = None
+        if get("cloudfront_key_previous_generation") not in (None, ""):
+            previous_generation = _int(get, "cloudfront_key_previous_generation", 1, minimum=1)
+            if previous_generation >= generation:
+                raise ConfigError(
+                    "cloudfront_key_previous_generation must be lower than "
+                    f"cloudfront_key_generation (got {previous_generation} and {generation})"
+                )
         return cls(
             stack_name=stack_name,
             domain_name=domain_name,
@@ -138,10 +174,35 @@ class IpadropConfig:
             retain_builds=_int(get, "retain_builds", 0, minimum=0),
             keep_uploads=_bool(get, "keep_uploads"),
             contact=(contact.strip() or None) if contact else None,
-            cloudfront_key_generation=_int(get, "cloudfront_key_generation", 1, minimum=1),
+            cloudfront_key_generation=generation,
+            cloudfront_key_previous_generation=previous_generation,
+            cloudfront_key_retire_now=_bool(get, "cloudfront_key_retire_now"),
+            cloudfront_logs=_bool(get, "cloudfront_logs", default=True),
+            public_reserved_concurrency=_int(
+                get,
+                "public_reserved_concurrency",
+                DEFAULT_PUBLIC_RESERVED_CONCURRENCY,
+                minimum=0,
+            ),
             sender_email=_matching(get, "sender_email", _EMAIL, "an e-mail address"),
             notify_email=_matching(get, "notify_email", _EMAIL, "an e-mail address"),
             ses_max_send_rate=_int(get, "ses_max_send_rate", 14, minimum=1),
+        )
+
+
+def overridden_persistent_keys(
+    cdk_json_context: Mapping[str, Any], get: Callable[[str], Any]
+) -> list[str]:
+    """Persistent keys whose value differs from cdk.json's (i.e. came from ``-c``)."""
+    return [key for key in PERSISTENT_KEYS if get(key) != cdk_json_context.get(key)]
+
+
+def check_no_overrides(cdk_json_context: Mapping[str, Any], get: Callable[[str], Any]) -> None:
+    overridden = overridden_persistent_keys(cdk_json_context, get)
+    if overridden:
+        raise ConfigError(
+            f'{", ".join(overridden)} must be set in cdk.json ("context"), not with -c: '
+            "every later command (key rotation, destroy) has to see the same settings"
         )
 
 
@@ -189,10 +250,10 @@ def _int(get: Callable[[str], Any], key: str, default: int, *, minimum: int) -> 
     return value
 
 
-def _bool(get: Callable[[str], Any], key: str) -> bool:
+def _bool(get: Callable[[str], Any], key: str, *, default: bool = False) -> bool:
     raw = get(key)
     if raw is None:
-        return False
+        return default
     if isinstance(raw, bool):
         return raw
     value = str(raw).strip().lower()

@@ -2,8 +2,8 @@
 
 Every function: arm64, Python 3.13, the shared locally-bundled asset, JSON logs
 into its own log group with a retention period, X-Ray active tracing, and
-Powertools from the AWS-published layer of the stack's region (boto3 comes from
-the runtime, docs/DEPLOY.md).
+Powertools from the AWS-published layer of the locked release, resolved at
+deploy time (boto3 comes from the runtime, docs/DEPLOY.md).
 """
 
 from __future__ import annotations
@@ -13,32 +13,31 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.bundling import lambda_code
 from infra.nag import acknowledge_all
 
-# Published by the Powertools team (account 017000801446) in every commercial
-# region; pinned so a deploy is reproducible. Bump deliberately: see
-# https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
-POWERTOOLS_LAYER_VERSION = 27
-# The Powertools release that layer version carries; uv.lock pins the same one
-# so tests run what Lambda runs (tests/infra/test_powertools_pin.py).
-POWERTOOLS_LAYER_PACKAGE_VERSION = "3.23.0"
+# Powertools comes from the layer AWS publishes, found at deploy time through
+# the public SSM parameter the Powertools team keeps per release:
+#   /aws/service/powertools/python/arm64/python3.13/<release>  ->  layer ARN
+# The release is uv.lock's (the one the tests run; tests/infra/test_powertools_pin.py).
+# CloudFormation resolves the parameter before it changes anything: a region
+# without that release fails the deploy at once, with the parameter's name,
+# instead of deploying a function that cannot import Powertools or carries
+# another release than the one tested (docs/DEPLOY.md, Powertools).
+POWERTOOLS_PACKAGE_VERSION = "3.23.0"
+
+
+def powertools_layer_parameter(version: str = POWERTOOLS_PACKAGE_VERSION) -> str:
+    """The public SSM parameter whose value is the arm64/3.13 layer ARN of ``version``."""
+    return f"/aws/service/powertools/python/arm64/python3.13/{version}"
+
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 SERVICE_PREFIX = "ipadrop"
-
-
-def powertools_layer_arn(region: str) -> str:
-    """The Powertools layer ARN for ``region`` (a token inside a stack is fine)."""
-    return (
-        f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}"
-    )
 
 
 class LambdaFactory(Construct):
@@ -58,8 +57,11 @@ class LambdaFactory(Construct):
         super().__init__(scope, construct_id)
         self.log_retention = log_retention
         self.code = code if code is not None else lambda_code()
+        layer_arn = ssm.StringParameter.value_for_string_parameter(
+            self, powertools_layer_parameter()
+        )
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", powertools_layer_arn(cdk.Stack.of(self).region)
+            self, "PowertoolsLayer", layer_arn
         )
         self.functions: list[lambda_.Function] = []
 
@@ -78,11 +80,14 @@ class LambdaFactory(Construct):
         retry_attempts: int | None = None,
         max_event_age: cdk.Duration | None = None,
         on_failure: lambda_.IDestination | None = None,
+        snap_start: bool = False,
     ) -> lambda_.Function:
         """A function named ``construct_id`` under ``scope`` running ``handler``.
 
         The asynchronous-invocation knobs (``retry_attempts``, ``max_event_age``,
-        ``on_failure``) matter for event-driven functions only.
+        ``on_failure``) matter for event-driven functions only. ``snap_start``:
+        snapshots of published versions (invoke them through an alias of
+        ``current_version``; old versions are deleted once replaced).
         """
         log_group = logs.LogGroup(
             scope,
@@ -118,6 +123,12 @@ class LambdaFactory(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             on_failure=on_failure,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            current_version_options=(
+                lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.DESTROY)
+                if snap_start
+                else None
+            ),
         )
         acknowledge_all(
             function,

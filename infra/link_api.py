@@ -12,6 +12,7 @@ from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -20,6 +21,9 @@ from infra.nag import acknowledge
 from ipadrop.settings import DISTRIBUTION_ADMIN_ROUTES
 
 LINK_HANDLER = "ipadrop.handlers.link.handler"
+# The same routes behind SnapStart hooks (install page and manifest only).
+PUBLIC_HANDLER = "ipadrop.handlers.link_public.handler"
+LIVE_ALIAS = "live"
 
 # (method, path, needs IAM): the admin API (docs/ARCHITECTURE.md) plus the two public routes.
 ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
@@ -64,20 +68,54 @@ class LinkApi(Construct):
         burst_limit: int = 100,
         access_log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         memory_size: int = 512,
+        public_reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
+        # Two functions from one code asset: the admin API, and the routes a
+        # tester waits on. The public one has SnapStart (a published version
+        # behind an alias: a restored snapshot instead of a cold init) and
+        # reserved concurrency, which both guarantees and caps its share, so a
+        # flood of page views can neither starve the admin API nor the account.
         self.function = factory.function(
             self,
             "Function",
             handler=LINK_HANDLER,
             service="link",
-            description="ipadrop: admin API, install pages and per-request manifests",
+            description="ipadrop: admin API (IAM) — links, apps, builds, revoke",
             memory_size=memory_size,
             timeout=cdk.Duration.seconds(15),
             environment=environment,
         )
+        self.public_function = factory.function(
+            self,
+            "PublicFunction",
+            handler=PUBLIC_HANDLER,
+            service="link-public",
+            description="ipadrop: install pages and per-request manifests (SnapStart)",
+            memory_size=memory_size,
+            timeout=cdk.Duration.seconds(15),
+            environment=environment,
+            reserved_concurrent_executions=public_reserved_concurrency or None,
+            snap_start=True,
+        )
+        self.public_alias = lambda_.Alias(
+            self,
+            "PublicLive",
+            alias_name=LIVE_ALIAS,
+            version=self.public_function.current_version,
+            description="ipadrop: the published (snapshotted) version API Gateway invokes",
+        )
+        acknowledge(
+            self.public_function,
+            "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish",
+            "The version is published (current_version) and API Gateway invokes it through "
+            "the `live` alias.",
+        )
         integration = integrations.HttpLambdaIntegration("LinkIntegration", self.function)
+        public_integration = integrations.HttpLambdaIntegration(
+            "PublicIntegration", self.public_alias
+        )
         iam = authorizers.HttpIamAuthorizer()
 
         self.api = apigw.HttpApi(
@@ -94,7 +132,7 @@ class LinkApi(Construct):
         self.public_routes: list[apigw.HttpRoute] = []
         for method, path in PUBLIC_ROUTES:
             self.public_routes += self.api.add_routes(
-                path=path, methods=[method], integration=integration
+                path=path, methods=[method], integration=public_integration
             )
         for route in self.public_routes:
             acknowledge(

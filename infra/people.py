@@ -137,6 +137,8 @@ class Distribution(Construct):
         log_bucket: s3.IBucket,
         link: lambda_.Function,
         processor: lambda_.Function,
+        public: lambda_.Function | None = None,
+        access_logs: bool = True,
         token_secret: secretsmanager.ISecret | None,
         sender_email: str | None,
         notify_email: str | None,
@@ -166,6 +168,11 @@ class Distribution(Construct):
         # Least privilege: each function gets the table calls and the sends it makes.
         table.grant_read_write_data(link)
         table.grant_read_write_data(processor)
+        if public is not None:
+            # Install pages and manifests: check the invite, record page_opened /
+            # install_started. No mail, no events.
+            public.add_environment(TABLE_ENV, table.table_name)
+            table.grant_read_write_data(public)
         self.mail.grant_send(link)
         self.mail.grant_send(processor)
         if token_secret is not None:
@@ -175,7 +182,22 @@ class Distribution(Construct):
         bus.grant_put_events_to(link)
         bus.grant_put_events_to(processor)
 
-        # download_finished from CloudFront's standard logs (docs/ARCHITECTURE.md).
+        self.access_logs: lambda_.Function | None = None
+        self._prefixes: list[tuple[s3.IBucket, str, str]] = []
+        if access_logs:
+            self._access_log_function(factory, bucket, log_bucket, table)
+
+        self._notify_email(notify_email)
+        self._acknowledge()
+
+    def _access_log_function(
+        self,
+        factory: LambdaFactory,
+        bucket: s3.IBucket,
+        log_bucket: s3.IBucket,
+        table: dynamodb.Table,
+    ) -> None:
+        """download_finished from CloudFront's standard logs (docs/ARCHITECTURE.md)."""
         self.access_logs = factory.function(
             self,
             "AccessLogs",
@@ -208,6 +230,7 @@ class Distribution(Construct):
             s3.NotificationKeyFilter(prefix=CLOUDFRONT_LOG_PREFIX),
         )
 
+    def _notify_email(self, notify_email: str | None) -> None:
         # Optional: every ipadrop event mailed through SNS (docs/DEPLOY.md for Slack, CI).
         self.events_topic: sns.Topic | None = None
         if notify_email is not None:
@@ -231,8 +254,6 @@ class Distribution(Construct):
                     ),
                 },
             )
-
-        self._acknowledge()
 
     def _acknowledge(self) -> None:
         stack = cdk.Stack.of(self)

@@ -1,4 +1,4 @@
-"""The processor: S3 ``uploads/*.ipa`` -> Lambda -> published build, with a
+"""The processor: S3 ``uploads/*`` (``.ipa`` in any case) -> Lambda -> published build, with a
 dead-letter queue for events that keep failing and alarms on both."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
@@ -18,7 +19,7 @@ from constructs import Construct
 
 from infra.lambda_defaults import LambdaFactory
 from infra.nag import acknowledge
-from ipadrop.domain.bucket_keys import UPLOAD_SUFFIX, UPLOADS_PREFIX
+from ipadrop.domain.bucket_keys import UPLOADS_PREFIX
 
 PROCESSOR_HANDLER = "ipadrop.handlers.processor.handler"
 
@@ -65,10 +66,13 @@ class Processor(Construct):
             max_event_age=cdk.Duration.hours(6),
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
+        # Prefix only: S3 suffix filters are case-sensitive, and `App.IPA` must
+        # fire too. The processor itself ignores keys that do not end in .ipa
+        # (any case), so a stray file costs one short invocation, not a build.
         bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED,
             s3n.LambdaDestination(self.function),
-            s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX, suffix=UPLOAD_SUFFIX),
+            s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
         )
 
         self.errors_alarm = cloudwatch.Alarm(
@@ -108,5 +112,21 @@ class Processor(Construct):
                 "Alarm notices carry no secrets, and CloudWatch cannot publish to a topic "
                 "encrypted with the AWS-managed SNS key.",
             )
-            for alarm in (self.errors_alarm, self.dead_letter_alarm):
+            alarms = (self.errors_alarm, self.dead_letter_alarm)
+            # enforce_ssl gives the topic a policy of its own, which replaces SNS's
+            # default one: CloudWatch may publish only when allowed here, and only
+            # for this stack's alarms (confused-deputy guard: SourceArn + account).
+            self.alarm_topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudWatchAlarmsOfThisStack",
+                    actions=["sns:Publish"],
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    resources=[self.alarm_topic.topic_arn],
+                    conditions={
+                        "ArnEquals": {"aws:SourceArn": [alarm.alarm_arn for alarm in alarms]},
+                        "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+                    },
+                )
+            )
+            for alarm in alarms:
                 alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))

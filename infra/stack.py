@@ -27,6 +27,7 @@ from infra.storage import Cdn, Storage
 from ipadrop import settings
 from ipadrop.domain.bucket_keys import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
 from ipadrop.render.page import content_security_policy
+from ipadrop.settings import DEFAULT_ASSET_URL_TTL_SECONDS, SECRET_MAX_AGE_SECONDS
 
 # Output logical ids are read by `ipadrop --stack NAME`: never rename them.
 OUTPUT_BUCKET_NAME = "BucketName"
@@ -54,6 +55,18 @@ _GRANT_READ_REASONS = {
         "not 403, and retention lists a build's folder)."
     ),
 }
+
+
+# Life of the signed asset URLs a manifest hands out (the link functions'
+# IPADROP_ASSET_URL_TTL_SECONDS, set explicitly from here).
+ASSET_URL_TTL_SECONDS = DEFAULT_ASSET_URL_TTL_SECONDS
+
+
+def previous_key_wait_seconds() -> int:
+    """How long a retired CloudFront key must stay trusted after the switch: warm
+    containers may sign with it until they re-read the secret, and what they
+    signed stays valid for the asset-URL life."""
+    return SECRET_MAX_AGE_SECONDS + ASSET_URL_TTL_SECONDS + 60
 
 
 def distribution_url_parameter_name(stack_name: str) -> str:
@@ -104,6 +117,9 @@ class IpadropStack(cdk.Stack):
                 "Keys",
                 factory=factory,
                 cloudfront_key_generation=config.cloudfront_key_generation,
+                previous_key_generation=config.cloudfront_key_previous_generation,
+                retire_after_seconds=previous_key_wait_seconds(),
+                retire_now=config.cloudfront_key_retire_now,
             )
 
         # Where the link function learns the public base URL.
@@ -124,23 +140,31 @@ class IpadropStack(cdk.Stack):
             settings.LINK_TTL_MIN_SECONDS_ENV: str(config.link_ttl_min_seconds),
             settings.LINK_TTL_MAX_SECONDS_ENV: str(config.link_ttl_max_seconds),
             settings.LINK_TTL_DEFAULT_SECONDS_ENV: str(config.link_ttl_default_seconds),
+            settings.ASSET_URL_TTL_SECONDS_ENV: str(ASSET_URL_TTL_SECONDS),
             settings.PUBLIC_MODE_ENV: "true" if config.public_mode else "false",
         }
         if self.keys is not None:
             link_environment |= {
                 settings.TOKEN_SECRET_ID_ENV: self.keys.token_secret.secret_arn,
+                # The key-pair id is NOT here: it lives in the secret beside its
+                # key, so a rotation never pairs a new key with an old id.
                 settings.CLOUDFRONT_KEY_SECRET_ID_ENV: self.keys.cloudfront_key_secret.secret_arn,
-                settings.CLOUDFRONT_KEY_PAIR_ID_ENV: self.keys.key_pair_id,
             }
         if config.contact is not None:
             link_environment[settings.CONTACT_ENV] = config.contact
-        self.link_api = LinkApi(self, "LinkApi", factory=factory, environment=link_environment)
+        self.link_api = LinkApi(
+            self,
+            "LinkApi",
+            factory=factory,
+            environment=link_environment,
+            public_reserved_concurrency=config.public_reserved_concurrency,
+        )
 
         self.cdn = Cdn(
             self,
             "Cdn",
             bucket=bucket,
-            log_bucket=self.storage.log_bucket,
+            log_bucket=self.storage.log_bucket if config.cloudfront_logs else None,
             api_domain_name=self.link_api.domain_name,
             key_group=self.keys.key_group if self.keys is not None else None,
             content_security_policy=content_security_policy(),
@@ -187,6 +211,8 @@ class IpadropStack(cdk.Stack):
             log_bucket=self.storage.log_bucket,
             link=self.link_api.function,
             processor=self.processor.function,
+            public=self.link_api.public_function,
+            access_logs=config.cloudfront_logs,
             token_secret=self.keys.token_secret if self.keys is not None else None,
             sender_email=config.sender_email,
             notify_email=config.notify_email,
@@ -213,19 +239,22 @@ class IpadropStack(cdk.Stack):
             put=[f"{BUILDS_PREFIX}*", f"{RESULTS_PREFIX}*"],
             delete=[f"{UPLOADS_PREFIX}*", f"{BUILDS_PREFIX}*"],
         )
-        # Link: read builds; revoke rewrites build.json and the indexes (JSON
-        # only) and deletes the build's files.
+        # Link (admin): read builds; revoke rewrites build.json and the indexes
+        # (JSON only) and deletes the build's files. Link (public): read only.
         self._grant_bucket(
             link,
             read=[f"{BUILDS_PREFIX}*"],
             put=[f"{BUILDS_PREFIX}*.json"],
             delete=[f"{BUILDS_PREFIX}*"],
         )
-        if self.keys is not None:
-            self.keys.token_secret.grant_read(link)
-            self.keys.cloudfront_key_secret.grant_read(link)
-        if self.distribution_url_parameter is not None:
-            self.distribution_url_parameter.grant_read(link)
+        public = self.link_api.public_function
+        self._grant_bucket(public, read=[f"{BUILDS_PREFIX}*"], put=[], delete=[])
+        for function in (link, public):
+            if self.keys is not None:
+                self.keys.token_secret.grant_read(function)
+                self.keys.cloudfront_key_secret.grant_read(function)
+            if self.distribution_url_parameter is not None:
+                self.distribution_url_parameter.grant_read(function)
 
     def _grant_bucket(
         self,
@@ -296,6 +325,42 @@ class IpadropStack(cdk.Stack):
             output.override_logical_id(logical_id)
 
 
+# Regions that are off until an account opts in: CloudFront standard logging
+# cannot deliver into a bucket there (see docs/DEPLOY.md, Regions).
+OPT_IN_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+    }
+)
+
+
+def check_region(config: IpadropConfig, region: str | None) -> None:
+    """Refuse, in one sentence, what would fail half-way through a deploy."""
+    from infra.config import ConfigError
+
+    if region in OPT_IN_REGIONS and config.cloudfront_logs:
+        raise ConfigError(
+            f"CloudFront cannot deliver access logs to a bucket in the opt-in region {region}: "
+            "deploy in another region, or set cloudfront_logs=false to run without them"
+        )
+
+
 def build_app(app: cdk.App, *, env: cdk.Environment | None = None) -> IpadropStack:
     """Create the stack (and, for a custom domain outside us-east-1, its certificate stack)."""
     from infra.config import IpadropConfig
@@ -305,6 +370,7 @@ def build_app(app: cdk.App, *, env: cdk.Environment | None = None) -> IpadropSta
     certificate: acm.ICertificate | None = None
     cross_region = False
     region = env.region if env is not None else None
+    check_region(config, region)
     if config.needs_certificate_stack and region != CLOUDFRONT_CERTIFICATE_REGION:
         if env is None or env.account is None or region is None:
             from infra.config import ConfigError

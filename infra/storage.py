@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
+from infra.naming import account_wide_name
 from ipadrop.domain.bucket_keys import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
 
 
@@ -110,7 +111,7 @@ class Cdn(Construct):
         construct_id: str,
         *,
         bucket: s3.IBucket,
-        log_bucket: s3.IBucket,
+        log_bucket: s3.IBucket | None,
         api_domain_name: str,
         key_group: cloudfront.IKeyGroup | None,
         content_security_policy: str,
@@ -125,6 +126,7 @@ class Cdn(Construct):
         self.response_headers_policy = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
+            response_headers_policy_name=account_wide_name(self, "headers"),
             comment="ipadrop: HSTS, nosniff, no framing, no referrer, CSP for the install page",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -151,6 +153,7 @@ class Cdn(Construct):
         self.builds_cache_policy = cloudfront.CachePolicy(
             self,
             "BuildsCache",
+            cache_policy_name=account_wide_name(self, "builds-cache"),
             comment="ipadrop builds/*: ignore query strings (signatures), cookies and headers",
             query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
             header_behavior=cloudfront.CacheHeaderBehavior.none(),
@@ -171,8 +174,16 @@ class Cdn(Construct):
             bucket_arn=bucket.bucket_arn,
             bucket_regional_domain_name=bucket.bucket_regional_domain_name,
         )
+        self.origin_access_control = cloudfront.S3OriginAccessControl(
+            self,
+            "OriginAccessControl",
+            origin_access_control_name=account_wide_name(self, "oac"),
+            description="ipadrop: CloudFront reads builds/* of this stack's bucket",
+        )
         s3_origin = origins.S3BucketOrigin.with_origin_access_control(
-            origin_bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+            origin_bucket,
+            origin_access_control=self.origin_access_control,
+            origin_access_levels=[cloudfront.AccessLevel.READ],
         )
         api_origin = origins.HttpOrigin(
             api_domain_name,
@@ -219,9 +230,10 @@ class Cdn(Construct):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_ipv6=True,
             price_class=price_class,
-            enable_logging=True,
+            # None: no standard logs (opt-in regions, where CloudFront cannot deliver).
+            enable_logging=log_bucket is not None,
             log_bucket=log_bucket,
-            log_file_prefix="cloudfront/",
+            log_file_prefix="cloudfront/" if log_bucket is not None else None,
         )
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -249,6 +261,13 @@ class Cdn(Construct):
             "WAF costs more than the whole stack; pages need a valid token, builds a "
             "CloudFront signature, and the API stage is throttled.",
         )
+        if log_bucket is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR3",
+                "cloudfront_logs=false: chosen by the operator (opt-in regions, where CloudFront "
+                "standard logging cannot deliver); API access logs and S3 access logs remain.",
+            )
         if certificate is None:
             acknowledge(
                 self.distribution,

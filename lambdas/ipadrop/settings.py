@@ -61,6 +61,9 @@ DEFAULT_LINK_TTL_MAX_SECONDS = 7 * 86400
 DEFAULT_LINK_TTL_SECONDS = 86400
 DEFAULT_ASSET_URL_TTL_SECONDS = 3600
 MIN_ASSET_URL_TTL_SECONDS = 60
+# How long the link functions cache a secret before re-reading it (a rotated
+# key reaches warm containers within this; docs/DEPLOY.md, Key rotation).
+SECRET_MAX_AGE_SECONDS = 300
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -130,4 +130,5 @@ def test_a_missing_stack_is_one_line(
     assert main(["apps", "--stack", "no-such-stack"]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("error: cannot read stack no-such-stack")
+    # The region looked in is named (a wrong region is the usual cause).
+    assert lines[0].startswith("error: there is no stack no-such-stack in ")

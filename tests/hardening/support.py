@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
-from ipadrop.domain import bucket_keys
+from ipadrop.domain import bucket_keys, indexes
 from ipadrop_tools.devkit.sample_ipa import build_ipa_bytes
 from ipadrop_tools.devkit.sample_profile import sample_profile
 from tests.integration.processor_support import list_keys, read_json
@@ -177,7 +177,8 @@ def assert_indexes_consistent(client: Any, bucket: str) -> dict[str, list[str]]:
         index = read_json(client, bucket, index_key)
         bundle_id = index["bundle_id"]
         ids = [entry["build_id"] for entry in index["builds"]]
-        assert ids == sorted(ids, reverse=True), "app index not newest first"
+        newest_first = sorted(index["builds"], key=indexes.order_key, reverse=True)
+        assert ids == [e["build_id"] for e in newest_first], "app index not newest first"
         assert len(set(ids)) == len(ids), "a build is listed twice"
         for build_id in ids:
             for name in (

@@ -73,7 +73,10 @@ def env_without_aws_or_docker(tmp: Path) -> dict[str, str]:
         AWS_SHARED_CREDENTIALS_FILE=str(tmp / "no-aws-credentials"),
         AWS_EC2_METADATA_DISABLED="true",
         JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
         PYTHONDONTWRITEBYTECODE="1",
+        # Variants stand for other cdk.json files; test_first_deploy.py checks the guard.
+        IPADROP_ALLOW_CONTEXT_OVERRIDES="1",
     )
     return env
 
@@ -95,12 +98,15 @@ def run_app(
     context: dict[str, Any] | None = None,
     region: str | None = None,
     bundle: bool = False,
+    allow_overrides: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     outdir = tmp / "cdk.out"
     merged = cdk_json_context() | (context or {})
     if not bundle:
         merged["aws:cdk:bundling-stacks"] = []
     env = env_without_aws_or_docker(tmp)
+    if not allow_overrides:
+        del env["IPADROP_ALLOW_CONTEXT_OVERRIDES"]
     env["CDK_OUTDIR"] = str(outdir)
     env["CDK_CONTEXT_JSON"] = json.dumps(merged)
     if region is not None:

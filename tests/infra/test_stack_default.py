@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra-default")]
 
 PROCESSOR = "ipadrop.handlers.processor.handler"
 LINK = "ipadrop.handlers.link.handler"
+PUBLIC = "ipadrop.handlers.link_public.handler"
 KEYPAIR = "ipadrop.handlers.keypair.handler"
 ACCESS_LOGS = "ipadrop.handlers.access_logs.handler"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -238,7 +239,7 @@ def test_response_headers_policy_matches_the_install_page(synthesized: Synth) ->
 
 def test_every_function_has_the_factory_defaults(synthesized: Synth) -> None:
     functions = functions_by_handler(synthesized)
-    assert set(functions) == {PROCESSOR, LINK, KEYPAIR, ACCESS_LOGS}
+    assert set(functions) == {PROCESSOR, LINK, PUBLIC, KEYPAIR, ACCESS_LOGS}
     log_groups = synthesized.resources("AWS::Logs::LogGroup")
     for handler, properties in functions.items():
         assert properties["Architectures"] == ["arm64"], handler
@@ -246,11 +247,10 @@ def test_every_function_has_the_factory_defaults(synthesized: Synth) -> None:
         assert properties["TracingConfig"] == {"Mode": "Active"}, handler
         assert properties["RecursiveLoop"] == "Terminate", handler
         (layer,) = properties["Layers"]
-        assert re.fullmatch(
-            r"arn:aws:lambda:<AWS::Region>:017000801446:layer:"
-            r"AWSLambdaPowertoolsPythonV3-python313-arm64:\d+",
-            _arn_text(layer),
-        ), layer
+        # The layer ARN is the value of the release's public SSM parameter.
+        parameter = synthesized.templates["Ipadrop"]["Parameters"][layer["Ref"]]
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+        assert parameter["Default"].startswith("/aws/service/powertools/python/arm64/python3.13/")
         logging = properties["LoggingConfig"]
         assert logging["LogFormat"] == "JSON"
         group = log_groups[logging["LogGroup"]["Ref"]]["Properties"]
@@ -272,13 +272,15 @@ def test_environment_uses_only_names_from_settings(synthesized: Synth) -> None:
 def test_link_function_environment(synthesized: Synth) -> None:
     variables = functions_by_handler(synthesized)[LINK]["Environment"]["Variables"]
     secrets = synthesized.resources("AWS::SecretsManager::Secret")
-    (public_key_id,) = synthesized.resources("AWS::CloudFront::PublicKey")
     assert variables["IPADROP_DISTRIBUTION_URL_PARAMETER"] == "/ipadrop/Ipadrop/distribution-url"
     assert "IPADROP_DISTRIBUTION_URL" not in variables  # would close the dependency cycle
     assert variables["IPADROP_TOKEN_SECRET_ID"]["Ref"] in secrets
     assert variables["IPADROP_CLOUDFRONT_KEY_SECRET_ID"]["Ref"] in secrets
     assert variables["IPADROP_TOKEN_SECRET_ID"] != variables["IPADROP_CLOUDFRONT_KEY_SECRET_ID"]
-    assert variables["IPADROP_CLOUDFRONT_KEY_PAIR_ID"] == {"Ref": public_key_id}
+    # The key-pair id lives in the secret beside its key (a rotation must not
+    # pair a new key with an old id): never in the environment.
+    assert "IPADROP_CLOUDFRONT_KEY_PAIR_ID" not in variables
+    assert variables["IPADROP_ASSET_URL_TTL_SECONDS"] == "3600"
     assert variables["IPADROP_LINK_TTL_MIN_SECONDS"] == "60"
     assert variables["IPADROP_LINK_TTL_MAX_SECONDS"] == "604800"
     assert variables["IPADROP_LINK_TTL_DEFAULT_SECONDS"] == "86400"
@@ -307,10 +309,9 @@ def test_processor_trigger_retries_and_dead_letter_queue(synthesized: Synth) -> 
     assert configuration["Events"] == ["s3:ObjectCreated:*"]
     assert configuration["LambdaFunctionArn"] == {"Fn::GetAtt": [processor_id, "Arn"]}
     rules = configuration["Filter"]["Key"]["FilterRules"]
-    assert {(r["Name"].lower(), r["Value"]) for r in rules} == {
-        ("prefix", "uploads/"),
-        ("suffix", ".ipa"),
-    }
+    # No suffix rule: S3 matches suffixes case-sensitively, so ".ipa" would never
+    # fire for App.IPA; the processor filters on the extension in any case.
+    assert {(r["Name"].lower(), r["Value"]) for r in rules} == {("prefix", "uploads/")}
 
     (queue_id, queue) = next(iter(synthesized.resources("AWS::SQS::Queue").items()))
     assert queue["Properties"]["SqsManagedSseEnabled"] is True

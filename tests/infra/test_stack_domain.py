@@ -111,6 +111,27 @@ def test_alarms_notify_the_email_topic(synthesized: Synth) -> None:
     )
 
 
+def test_cloudwatch_may_publish_alarms_of_this_stack_only(synthesized: Synth) -> None:
+    # enforce_ssl replaces SNS's default topic policy: without this statement
+    # CloudWatch cannot publish and no alarm e-mail ever arrives.
+    (topic_id,) = synthesized.resources("AWS::SNS::Topic")
+    (topic_policy,) = synthesized.resources("AWS::SNS::TopicPolicy").values()
+    allows = [
+        s
+        for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic_id}
+    alarm_ids = sorted(synthesized.resources("AWS::CloudWatch::Alarm"))
+    source_arns = allow["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert sorted(arn["Fn::GetAtt"][0] for arn in source_arns) == alarm_ids
+    assert {arn["Fn::GetAtt"][1] for arn in source_arns} == {"Arn"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+
+
 def test_outputs_report_the_domain(synthesized: Synth) -> None:
     outputs = synthesized.templates["Ipadrop"]["Outputs"]
     assert outputs["DistributionUrl"]["Value"] == f"https://{DOMAIN}"

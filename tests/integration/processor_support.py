@@ -62,8 +62,8 @@ def make_publisher(
     retain_builds: int = 0,
     clock: Callable[[], datetime] | None = None,
 ) -> Publisher:
-    def open_source(key: str, size: int) -> S3RangeSource:
-        return S3RangeSource(client, bucket, key, size=size)
+    def open_source(key: str, size: int, etag: str | None = None) -> S3RangeSource:
+        return S3RangeSource(client, bucket, key, size=size, etag=etag)
 
     publisher = Publisher(
         store=store or make_store(client, bucket),

@@ -13,6 +13,7 @@ import pytest
 
 from ipadrop.adapters.s3store import S3BuildStore
 from ipadrop.domain import bucket_keys, indexes
+from ipadrop.domain.build_ids import upload_order
 from ipadrop.publishing.revoke import revoke_build
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.inspector import inspect_ipa
@@ -251,10 +252,18 @@ def test_twenty_concurrent_uploads_of_one_app_all_reach_the_index(s3: Any, bucke
     assert len(build_ids) == count
     index = read_json(s3, bucket, bucket_keys.app_index_key(BUNDLE))
     assert {entry["build_id"] for entry in index["builds"]} == build_ids
-    assert [e["build_id"] for e in index["builds"]] == sorted(build_ids, reverse=True)
+    # Newest first in the order S3 received the uploads (not by build id, which
+    # sorts by the second, then by a hash).
+    events = [to_upload_event(record) for record in records]
+    in_upload_order = sorted(
+        events,
+        key=lambda e: (upload_order(uploaded_at=e.event_time, sequencer=e.sequencer), e.build_id),
+        reverse=True,
+    )
+    assert [e["build_id"] for e in index["builds"]] == [e.build_id for e in in_upload_order]
     (app,) = read_json(s3, bucket, bucket_keys.APPS_INDEX_KEY)["apps"]
     assert app["build_count"] == count
-    assert app["latest_build_id"] == max(build_ids)
+    assert app["latest_build_id"] == in_upload_order[0].build_id
 
 
 class SimulatedCrash(Exception):

@@ -26,7 +26,7 @@ from tests.memory_store import MemoryStore
 def _publisher(store: MemoryStore, **options: Any) -> Publisher:
     return Publisher(
         store=store,
-        open_source=lambda key, size: BytesSource(store.objects[key]),
+        open_source=lambda key, size, etag=None: BytesSource(store.objects[key]),
         options=PublishOptions(distribution_url="https://apps.example.com", **options),
         clock=lambda: datetime(2026, 5, 1, 8, 0, tzinfo=UTC),
     )

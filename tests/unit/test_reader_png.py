@@ -139,13 +139,12 @@ def _chunk_for_test(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def test_large_cgbi_converts_in_proportion() -> None:
-    """A 1024 px CgBI icon (filter None, as Xcode writes them) converts in a
-    fraction of a second (bench/reading.py measures it against the old code)."""
-    import time
-
+def test_large_cgbi_converts_to_a_standard_png() -> None:
+    """A 1024 px CgBI icon (filter None, as Xcode writes them) converts to a
+    standard PNG of the same size (its speed is measured by bench/reading.py
+    against the old code, not asserted here)."""
     crushed = write_cgbi_png(1024, 1024, rgba=sample_icon_rgba(64, 64) * 256)
-    started = time.perf_counter()
     converted = cgbi_to_png(crushed)
-    assert time.perf_counter() - started < 1.5  # ~0.1 s idle; CI machines are shared
+    assert converted.startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"CgBI" not in converted[:64]
     assert read_header(converted).width == 1024

@@ -48,9 +48,22 @@ def test_overwritten_object_is_not_mixed(moto_endpoint: str, bucket_name: str) -
     client.put_object(Bucket=bucket_name, Key="k", Body=b"first version")
     source = S3RangeSource(client, bucket_name, "k")
     client.put_object(Bucket=bucket_name, Key="k", Body=b"second version")
-    from botocore.exceptions import ClientError
+    from ipadrop.domain.ports import UploadChanged
 
-    with pytest.raises(ClientError):
+    # Pinned to the ETag it saw: the publisher's "superseded" outcome, never mixed bytes.
+    with pytest.raises(UploadChanged):
+        source.read_at(0, 5)
+
+
+def test_deleted_object_is_upload_missing(moto_endpoint: str, bucket_name: str) -> None:
+    from ipadrop.domain.ports import UploadMissing
+
+    client = boto_client("s3", moto_endpoint)
+    client.create_bucket(Bucket=bucket_name)
+    client.put_object(Bucket=bucket_name, Key="k", Body=b"first version")
+    source = S3RangeSource(client, bucket_name, "k")
+    client.delete_object(Bucket=bucket_name, Key="k")
+    with pytest.raises(UploadMissing):
         source.read_at(0, 5)
 
 

@@ -319,7 +319,13 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         "--endpoint", metavar="URL", help="a local stack, e.g. http://127.0.0.1:8080"
     )
     where.add_argument("--stack", metavar="NAME", help="a deployed stack's CloudFormation name")
-    where.add_argument("--region", help="AWS region of --stack (default: your AWS config)")
+    where.add_argument(
+        "--region",
+        help="AWS region of --stack (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)",
+    )
+    where.add_argument(
+        "--profile", help="AWS profile for --stack (default: AWS_PROFILE, then the default)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 

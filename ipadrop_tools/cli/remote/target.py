@@ -181,22 +181,64 @@ def _local_s3_endpoint(config: dict[str, Any], base: str) -> str:
 STACK_OUTPUTS = ("BucketName", "DropPrefix", "DistributionUrl", "ApiUrl")
 
 
-def stack_target(stack_name: str, region: str | None) -> Target:
-    """A deployed stack, found through its CloudFormation outputs."""
+def aws_session(region: str | None = None, profile: str | None = None) -> Any:
+    """A boto3 session resolved the way the AWS CLI resolves one.
+
+    Profile: ``--profile``, else ``AWS_PROFILE`` (else the default profile).
+    Region: ``--region``, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else
+    the profile's ``region``. An unknown profile or no region at all is one
+    error line, never a traceback.
+    """
+    import os
+
     import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    region = (
+        region
+        or os.environ.get("AWS_REGION", "").strip()
+        or os.environ.get("AWS_DEFAULT_REGION", "").strip()
+        or None
+    )
+    try:
+        session = boto3.Session(profile_name=profile or None, region_name=region)
+    except ProfileNotFound as exc:
+        raise CliError(
+            f"the AWS profile {exc.kwargs.get('profile', profile)!r} is not in your AWS config "
+            "(check --profile / AWS_PROFILE, or run aws configure list-profiles).",
+            status=2,
+        ) from None
+    if not session.region_name:
+        raise CliError(
+            "no AWS region: pass --region, set AWS_REGION, or give the profile a region.",
+            status=2,
+        )
+    return session
+
+
+def stack_target(stack_name: str, region: str | None, profile: str | None = None) -> Target:
+    """A deployed stack, found through its CloudFormation outputs."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    session = boto3.Session(region_name=region)
+    session = aws_session(region, profile)
+    where = f"in {session.region_name}"
     try:
         stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     except NoCredentialsError:
-        raise CliError("no AWS credentials found (set AWS_PROFILE or run aws sso login).") from None
+        raise CliError(
+            "no AWS credentials found (set AWS_PROFILE or --profile, or run aws sso login)."
+        ) from None
     except ClientError as exc:
         message = exc.response.get("Error", {}).get("Message", str(exc))
-        raise CliError(f"cannot read stack {stack_name}: {message}") from None
+        if "does not exist" in message:
+            raise CliError(
+                f"there is no stack {stack_name} {where} (wrong region? pass --region "
+                "or set AWS_REGION)."
+            ) from None
+        raise CliError(f"cannot read stack {stack_name} {where}: {message}") from None
     except BotoCoreError as exc:
         raise CliError(
-            f"cannot read stack {stack_name}: {exc}", status=unreachable_status(exc)
+            f"cannot read stack {stack_name} {where}: {exc}", status=unreachable_status(exc)
         ) from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     missing = [name for name in STACK_OUTPUTS if name not in outputs]
@@ -260,7 +302,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
     endpoint = args.endpoint or (None if args.stack else os.environ.get("IPADROP_ENDPOINT"))
     stack = args.stack or (None if endpoint else os.environ.get("IPADROP_STACK"))
     if stack:
-        return stack_target(stack, args.region)
+        return stack_target(stack, args.region, getattr(args, "profile", None))
     if not endpoint:
         runtime = read_runtime(DEFAULT_STATE_DIR)
         endpoint = str(runtime["distribution_url"]) if runtime else None

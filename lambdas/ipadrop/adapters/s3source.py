@@ -14,8 +14,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
+from ipadrop.domain.ports import UploadChanged, UploadMissing
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+_CHANGED_CODES = {"PreconditionFailed", "412"}
 
 
 # Concurrent ranged GETs of one round (the reader asks for a handful).
@@ -34,9 +41,11 @@ class S3RangeSource:
     """Ranged reads of ``s3://bucket/key``.
 
     ``size`` avoids the HEAD request when the caller knows it (the S3 event
-    carries it). When the source makes the HEAD itself it also pins the ETag,
-    so a key overwritten between reads fails loudly (HTTP 412) instead of
-    mixing two uploads.
+    carries it). Every read is pinned to ``etag`` (the one the publisher already
+    checked, or the HEAD's), so an upload replaced between reads raises
+    ``UploadChanged`` (S3 answers 412) instead of mixing two files, and one
+    deleted raises ``UploadMissing``: both are outcomes for the publisher, not
+    errors.
     """
 
     def __init__(
@@ -75,7 +84,15 @@ class S3RangeSource:
         }
         if self.etag:
             request["IfMatch"] = self.etag
-        response = self.client.get_object(**request)
+        try:
+            response = self.client.get_object(**request)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in _MISSING_CODES:
+                raise UploadMissing(f"s3://{self.bucket}/{self.key} was deleted") from None
+            if code in _CHANGED_CODES:
+                raise UploadChanged(f"s3://{self.bucket}/{self.key} was replaced") from None
+            raise
         with response["Body"] as body:
             data: bytes = body.read()
         with self._lock:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from botocore.exceptions import ClientError, ParamValidationError
 
 from ipadrop.adapters.s3copy import MAX_SINGLE_COPY_BYTES, MiB, multipart_copy
+from ipadrop.adapters.sdk_check import require_conditional_writes
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
 from ipadrop.domain.ports import (
@@ -130,6 +131,7 @@ class S3BuildStore:
         backoff_cap_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        require_conditional_writes(client)  # at init, before any write
         if copy_part_size <= 0 or multipart_copy_threshold <= 0:
             raise ValueError("copy sizes must be positive")
         self.client = client

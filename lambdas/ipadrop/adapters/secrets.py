@@ -5,7 +5,11 @@ Secret formats (settings.py names the environment variables):
 
 - token keys, ``IPADROP_TOKEN_SECRET_ID``: ``{"current": "<kid>", "<kid>": "<secret>", ...}``;
   two or more keys during a rotation (see ``tokens.KeyRing``).
-- CloudFront key, ``IPADROP_CLOUDFRONT_KEY_SECRET_ID``: ``{"private_key_pem": "-----BEGIN ..."}``.
+- CloudFront key, ``IPADROP_CLOUDFRONT_KEY_SECRET_ID``:
+  ``{"key_pair_id": "K…", "private_key_pem": "-----BEGIN ...", ...}``; the id
+  travels with its key so a rotation never pairs a new key with an old id
+  (docs/DEPLOY.md, Key rotation). A secret without ``key_pair_id`` (the local
+  runner's) falls back to ``IPADROP_CLOUDFRONT_KEY_PAIR_ID``.
 
 Values are re-read after ``max_age`` seconds, so a rotated token key ring is
 picked up by warm containers without a redeploy. The distribution URL
@@ -15,19 +19,29 @@ parameter never changes for a stack, so it is read once.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ipadrop.links.tokens import KeyRing, KeyRingError
+from ipadrop.settings import SECRET_MAX_AGE_SECONDS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
-DEFAULT_MAX_AGE_SECONDS = 300
+DEFAULT_MAX_AGE_SECONDS = SECRET_MAX_AGE_SECONDS
 _FOREVER_SECONDS = 10 * 365 * 86400
 
 
 class SecretUnusable(RuntimeError):
     """A secret or parameter exists but cannot be used; the message names it (never its value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A CloudFront private key and the id of the public key that verifies it."""
+
+    key_pair_id: str
+    private_key_pem: bytes
 
 
 class RuntimeSecrets:
@@ -76,6 +90,19 @@ class RuntimeSecrets:
         return ring
 
     def cloudfront_private_key(self, secret_id: str) -> bytes:
+        return self._cloudfront_key_data(secret_id)[1]
+
+    def cloudfront_signing_key(
+        self, secret_id: str, *, default_key_pair_id: str | None = None
+    ) -> SigningKey:
+        """The key and its id from ONE read of the secret (never mixed across versions)."""
+        data, pem = self._cloudfront_key_data(secret_id)
+        key_pair_id = data.get("key_pair_id") or default_key_pair_id
+        if not isinstance(key_pair_id, str) or not key_pair_id.strip():
+            raise SecretUnusable(f'secret {secret_id} has no "key_pair_id" (not activated yet?)')
+        return SigningKey(key_pair_id=key_pair_id.strip(), private_key_pem=pem)
+
+    def _cloudfront_key_data(self, secret_id: str) -> tuple[dict[str, Any], bytes]:
         text = self._secret_text(secret_id)
         try:
             data = json.loads(text)
@@ -84,7 +111,7 @@ class RuntimeSecrets:
         pem = data.get("private_key_pem") if isinstance(data, dict) else None
         if not isinstance(pem, str) or "PRIVATE KEY" not in pem:
             raise SecretUnusable(f'secret {secret_id} has no "private_key_pem" PEM text')
-        return pem.encode("ascii")
+        return data, pem.encode("ascii")
 
     def parameter(self, name: str) -> str:
         """An SSM parameter that is fixed for the life of the stack (read once)."""

@@ -39,3 +39,28 @@ def make_build_id(
     when = uploaded_at.astimezone(UTC).strftime(TIME_FORMAT)
     digest = hashlib.sha256("\x00".join((bucket, key, upload_marker)).encode()).digest()
     return f"{when}-{base36(int.from_bytes(digest[:8], 'big'), SUFFIX_LENGTH)}"
+
+
+_SEQUENCER_WIDTH = 32
+
+
+def upload_order(*, uploaded_at: datetime, sequencer: str | None) -> str:
+    """A string that sorts uploads in the order S3 received them (newest last).
+
+    Build ids sort by the second and then by a hash, so two uploads in the same
+    second could come out either way; this key uses the event time to the
+    microsecond (S3 sends milliseconds) and, for a tie, the event's sequencer
+    (hex, left-padded to one width, as S3 says to compare them).
+    """
+    when = uploaded_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    sequencer_hex = (sequencer or "").strip().upper()
+    if not all(c in "0123456789ABCDEF" for c in sequencer_hex):
+        sequencer_hex = ""
+    return f"{when}/{sequencer_hex.rjust(_SEQUENCER_WIDTH, '0')}"
+
+
+def legacy_upload_order(build_id: str) -> str:
+    """The order of a build recorded before ``upload_order`` existed: its id's second."""
+    when = build_id.split("-", 1)[0]
+    stamp = when[:-1] if when.endswith("Z") else when
+    return f"{stamp}.000000Z/{'0' * _SEQUENCER_WIDTH}"

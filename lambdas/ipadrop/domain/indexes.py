@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ipadrop.domain.build_ids import legacy_upload_order
 from ipadrop.domain.model import DEFAULT_CHANNEL, BuildRecord
 from ipadrop.domain.ports import AppIndex, AppRow, AppsIndex, BuildRow
 
@@ -19,7 +20,7 @@ SCHEMA = 1
 def build_entry(record: BuildRecord) -> BuildRow:
     """The row of ``builds/<bundle_id>/index.json`` describing one build."""
     profile = record.facts.profile
-    return {
+    row: BuildRow = {
         "build_id": record.build_id,
         "version": record.facts.version,
         "build": record.facts.build,
@@ -32,6 +33,18 @@ def build_entry(record: BuildRecord) -> BuildRow:
         "channel": record.channel,
         "notes": record.notes,
     }
+    if record.upload_order is not None:
+        row["upload_order"] = record.upload_order
+    return row
+
+
+def order_key(entry: BuildRow) -> tuple[str, str]:
+    """Newest-last sort key of an index row: the upload's own order (S3 event time
+    to the sub-second, then its sequencer), the build id only as a last tie-break.
+    The one ordering every ``latest`` and every listing uses."""
+    build_id = str(entry["build_id"])
+    order = entry.get("upload_order") or legacy_upload_order(build_id)
+    return str(order), build_id
 
 
 def _builds(app_index: AppIndex | None) -> list[BuildRow]:
@@ -43,13 +56,12 @@ def _stored_title(app_index: AppIndex | None) -> str | None:
 
 
 def _app_index(bundle_id: str, builds: list[BuildRow], title: str) -> AppIndex:
-    # Build ids start with the upload time, so sorting them sorts by upload time.
-    ordered = sorted(builds, key=lambda entry: str(entry["build_id"]), reverse=True)
+    ordered = sorted(builds, key=order_key, reverse=True)
     return {"schema": SCHEMA, "bundle_id": bundle_id, "title": title, "builds": ordered}
 
 
 def _title(bundle_id: str, builds: list[BuildRow], fallback: str | None) -> str:
-    newest = max(builds, key=lambda entry: str(entry["build_id"]), default=None)
+    newest = max(builds, key=order_key, default=None)
     if newest is not None and newest.get("title"):
         return str(newest["title"])
     return fallback or bundle_id
@@ -71,7 +83,7 @@ def upsert_build(
     if entry["revoked_at"] is None and revoked_before is not None:
         entry["revoked_at"] = revoked_before
     builds = [*previous.values(), entry]
-    builds.sort(key=lambda entry: str(entry["build_id"]), reverse=True)
+    builds.sort(key=order_key, reverse=True)
     dropped: list[str] = []
     if retain > 0 and len(builds) > retain:
         # Never prune the build this publish is writing: a late event for an
@@ -109,7 +121,7 @@ def entry_channel(entry: BuildRow) -> str:
 def latest_entry(app_index: AppIndex | None, channel: str | None = None) -> BuildRow | None:
     """The newest build that is not revoked (what ``latest`` links resolve to);
     with ``channel``, the newest such build of that channel."""
-    for entry in sorted(_builds(app_index), key=lambda e: str(e["build_id"]), reverse=True):
+    for entry in sorted(_builds(app_index), key=order_key, reverse=True):
         if entry.get("revoked_at") is None and (channel is None or entry_channel(entry) == channel):
             return entry
     return None
@@ -138,7 +150,7 @@ def app_summary(app_index: AppIndex) -> AppRow:
     """The row of ``builds/index.json`` for one app, derived from its index."""
     builds = _builds(app_index)
     latest = latest_entry(app_index)
-    newest = max(builds, key=lambda entry: str(entry["build_id"]), default=None)
+    newest = max(builds, key=order_key, default=None)
     return {
         "bundle_id": app_index["bundle_id"],
         "title": app_index.get("title") or app_index["bundle_id"],

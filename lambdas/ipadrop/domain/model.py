@@ -126,6 +126,8 @@ class BuildRecord:
     # The manifest's sized icons stored besides icon.png (bucket_keys.ICON_PIXELS);
     # empty for icons that could not be resized and for builds published before them.
     icon_files: tuple[str, ...] = ()
+    # Sorts uploads in S3's order (build_ids.upload_order); None for old records.
+    upload_order: str | None = None
 
     @property
     def revoked(self) -> bool:
@@ -144,6 +146,7 @@ class BuildRecord:
             "has_icon": self.has_icon,
             "icon_files": list(self.icon_files),
             "revoked_at": self.revoked_at,
+            "upload_order": self.upload_order,
             "notes": self.notes,
             "channel": self.channel,
             "notify": list(self.notify),
@@ -167,4 +170,5 @@ class BuildRecord:
             icon_files=tuple(
                 name for name in data.get("icon_files") or () if isinstance(name, str)
             ),
+            upload_order=data.get("upload_order"),
         )

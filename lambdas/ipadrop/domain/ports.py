@@ -48,6 +48,9 @@ class BuildRow(TypedDict):
     size_bytes: int
     distribution: str | None
     revoked_at: str | None
+    # The upload's own order (``build_ids.upload_order``); absent on builds
+    # recorded before it existed (``build_ids.legacy_upload_order`` stands in).
+    upload_order: NotRequired[str]
     # Distribution (absent from rows written before it): channel "default" then.
     channel: NotRequired[str]
     notes: NotRequired[str | None]
@@ -92,6 +95,10 @@ class UploadChanged(Exception):
 
     The replacement has an event of its own, so this one has nothing to do.
     """
+
+
+class UploadMissing(UploadChanged):
+    """The upload was deleted after its event was sent (nothing left to publish)."""
 
 
 class IndexConflict(RuntimeError):

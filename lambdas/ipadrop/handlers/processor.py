@@ -69,10 +69,11 @@ class Runtime:
     def __post_init__(self) -> None:
         self.store = S3BuildStore(self.client, self.settings.bucket)
 
-    def open_source(self, bucket: str, key: str, size: int) -> RangeSource:
+    def open_source(self, bucket: str, key: str, size: int, etag: str | None) -> RangeSource:
         from ipadrop.adapters.s3source import S3RangeSource
 
-        return S3RangeSource(self.client, bucket, key, size=size)
+        # Pinned to the ETag the publisher checked: a replaced upload is never mixed in.
+        return S3RangeSource(self.client, bucket, key, size=size, etag=etag)
 
     def publisher(self, bucket: str) -> Publisher:
         if bucket != self.settings.bucket:

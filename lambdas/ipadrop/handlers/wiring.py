@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
 from ipadrop.settings import (
-    CLOUDFRONT_KEY_PAIR_ID_ENV,
     CLOUDFRONT_KEY_SECRET_ID_ENV,
     DistributionSettings,
     LinkSettings,
@@ -165,13 +164,15 @@ class LazyClient:
 def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:
     from ipadrop.adapters.cloudfront_signing import sign_url
 
-    if settings.cloudfront_key_secret_id is None or settings.cloudfront_key_pair_id is None:
-        raise RuntimeError(
-            f"{CLOUDFRONT_KEY_SECRET_ID_ENV} and {CLOUDFRONT_KEY_PAIR_ID_ENV} must be set"
-        )
-    # The secret is cached by Powertools; the parsed key by cloudfront_signing (per PEM).
-    pem: bytes = secrets.cloudfront_private_key(settings.cloudfront_key_secret_id)
-    key_pair_id = settings.cloudfront_key_pair_id
+    if settings.cloudfront_key_secret_id is None:
+        raise RuntimeError(f"{CLOUDFRONT_KEY_SECRET_ID_ENV} must be set")
+    # Key and key-pair id come from one read of the secret (cached by
+    # Powertools; the parsed key per PEM): never a new key under an old id
+    # (docs/DEPLOY.md, Key rotation).
+    key = secrets.cloudfront_signing_key(
+        settings.cloudfront_key_secret_id, default_key_pair_id=settings.cloudfront_key_pair_id
+    )
+    pem, key_pair_id = key.private_key_pem, key.key_pair_id
 
     def sign(url: str, *, expires_at: int) -> str:
         return sign_url(url, key_pair_id=key_pair_id, private_key_pem=pem, expires_at=expires_at)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from ipadrop.distribution import events as bus_events
 from ipadrop.distribution.metadata import UploadMetadata, parse_upload_metadata
 from ipadrop.domain import bucket_keys, indexes
-from ipadrop.domain.build_ids import make_build_id
+from ipadrop.domain.build_ids import make_build_id, upload_order
 from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
 from ipadrop.domain.ports import (
     AppIndex,
@@ -32,6 +32,7 @@ from ipadrop.domain.ports import (
     ObjectInfo,
     PublishStore,
     UploadChanged,
+    UploadMissing,
 )
 from ipadrop.publishing.results import published_result, rejected_result
 from ipadrop.publishing.revoke import refresh_apps_index
@@ -253,7 +254,8 @@ def _utcnow() -> datetime:
 @dataclass
 class Publisher:
     store: PublishStore
-    open_source: Callable[[str, int], RangeSource]  # (upload key, size) -> ranged reads
+    # (upload key, size, ETag) -> ranged reads pinned to that ETag
+    open_source: Callable[[str, int, str | None], RangeSource]
     options: PublishOptions
     renderers: Renderers = field(default_factory=default_renderers)
     inspect: Callable[[RangeSource], Inspection] = _inspect_with_reader
@@ -296,12 +298,22 @@ class Publisher:
             )
 
         try:
-            inspection = self.inspect(self.open_source(key, info.size))
+            inspection = self.inspect(self.open_source(key, info.size, info.etag))
             if not bucket_keys.is_valid_bundle_id(inspection.facts.bundle_id):
                 raise IpaRejected(
                     "bad_bundle_id",
                     f"the bundle identifier {inspection.facts.bundle_id!r} is not valid",
                 )
+        except UploadMissing:
+            # Deleted while being read: an outcome, not an error to retry.
+            return PublishOutcome(
+                "skipped", key, "the upload no longer exists", reason="upload_missing"
+            )
+        except UploadChanged:
+            # Replaced while being read: the new object has an event of its own.
+            return PublishOutcome(
+                "skipped", key, "the upload was replaced after this event", reason="superseded"
+            )
         except IpaRejected as rejected:
             self.store.put_result(key, rejected_result(key, rejected, processed_at=self.clock()))
             self._emit(bus_events.upload_rejected(key, rejected.code, rejected.message))
@@ -428,6 +440,7 @@ class Publisher:
             channel=meta.channel,
             notify=meta.notify,
             icon_files=sized_icons,
+            upload_order=upload_order(uploaded_at=event.event_time, sequencer=event.sequencer),
         )
         self.store.copy_upload(
             event.key, bundle_id=bundle_id, build_id=build_id, size=info.size, etag=info.etag
