@@ -37,7 +37,7 @@ def now() -> int:
 def service() -> LinkService:
     """The service for this container, built on first request from the environment."""
     settings = LinkSettings.from_env()
-    return build_service(settings, distribution=DistributionSettings.from_env())
+    return build_service(settings)
 
 
 @functools.cache
@@ -122,13 +122,15 @@ def build_service(
     key_ring = None
     if token_secret_id is not None and not settings.public_mode:
         key_ring = functools.partial(secrets.token_key_ring, token_secret_id)
+    if distribution is None:  # the people table, mail and events from the environment
+        distribution = DistributionSettings.from_env()
     people = None
     events = None
-    if distribution is not None and distribution.table is not None:
+    if distribution.table is not None:
         from ipadrop.adapters.table import DynamoPeopleStore
 
         people = DynamoPeopleStore(dynamodb_client or LazyClient("dynamodb"), distribution.table)
-    if distribution is not None and distribution.event_bus is not None:
+    if distribution.event_bus is not None:
         from ipadrop.adapters.eventbus import EventBridgePublisher
 
         events = EventBridgePublisher(events_client or LazyClient("events"), distribution.event_bus)
