@@ -91,6 +91,10 @@ class IpadropConfig:
     cloudfront_key_retire_now: bool = False
     cloudfront_logs: bool = True
     public_reserved_concurrency: int = DEFAULT_PUBLIC_RESERVED_CONCURRENCY
+    # Distribution (infra/people.py): invitation sender, event mails, SES rate.
+    sender_email: str | None = None
+    notify_email: str | None = None
+    ses_max_send_rate: int = 14
 
     @property
     def has_custom_domain(self) -> bool:
@@ -180,6 +184,9 @@ class IpadropConfig:
                 DEFAULT_PUBLIC_RESERVED_CONCURRENCY,
                 minimum=0,
             ),
+            sender_email=_matching(get, "sender_email", _EMAIL, "an e-mail address"),
+            notify_email=_matching(get, "notify_email", _EMAIL, "an e-mail address"),
+            ses_max_send_rate=_int(get, "ses_max_send_rate", 14, minimum=1),
         )
 
 

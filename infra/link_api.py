@@ -18,6 +18,7 @@ from constructs import Construct
 
 from infra.lambda_defaults import LambdaFactory
 from infra.nag import acknowledge
+from ipadrop.settings import DISTRIBUTION_ADMIN_ROUTES
 
 LINK_HANDLER = "ipadrop.handlers.link.handler"
 # The same routes behind SnapStart hooks (install page and manifest only).
@@ -30,6 +31,7 @@ ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/apps"),
     (apigw.HttpMethod.GET, "/apps/{bundle_id}/builds"),
     (apigw.HttpMethod.DELETE, "/apps/{bundle_id}/builds/{build_id}"),
+    *((apigw.HttpMethod(method), path) for method, path in DISTRIBUTION_ADMIN_ROUTES),
 )
 PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/i/{token}"),

@@ -19,6 +19,11 @@ _COMMAND_MODULES = {
     "apps": "remote.commands",
     "builds": "remote.commands",
     "revoke": "remote.commands",
+    "invite": "remote.distribution_cmds",
+    "uninvite": "remote.distribution_cmds",
+    "groups": "remote.distribution_cmds",
+    "group": "remote.distribution_cmds",
+    "activity": "remote.distribution_cmds",
 }
 
 

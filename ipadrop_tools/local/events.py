@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ipadrop.settings import DISTRIBUTION_ADMIN_ROUTES
+
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "local"
 LOCAL_REGION = "us-east-1"
@@ -65,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/apps", admin=True),
     Route("GET", "/apps/{bundle_id}/builds", admin=True),
     Route("DELETE", "/apps/{bundle_id}/builds/{build_id}", admin=True),
+    *(Route(method, path, admin=True) for method, path in DISTRIBUTION_ADMIN_ROUTES),
 )
 
 

@@ -90,6 +90,11 @@ class ServerContext:
     # One "container": Lambda runs one event at a time per instance, and the
     # handler's resolver keeps the current event on a module-level object.
     link_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Distribution hooks (ipadrop_tools/local/outbox.py): extra local pages
+    # (path -> response or None; they keep their own policy) and the
+    # CloudFront-style access log of /builds/* downloads.
+    local_pages: Callable[[str], HttpResponse | None] | None = None
+    access_log: Callable[..., None] | None = None
 
     @property
     def distribution_url(self) -> str:
@@ -259,10 +264,18 @@ class LocalApp:
     def _route(self, ctx: ServerContext, request: Request, method: str) -> Response:
         raw_path, _, query = str(request.environ.get("RAW_URI") or "").partition("?")
         if raw_path.startswith("/" + BUILDS_PREFIX) and method in ("GET", "HEAD"):
-            return _serve_build_file(ctx, request, raw_path, query)
+            served = _serve_build_file(ctx, request, raw_path, query)
+            if ctx.access_log is not None and method == "GET":
+                _log_when_sent(ctx.access_log, served, request, raw_path, query)
+            return served
         local = LOCAL_ROUTES.get((method, raw_path))
         if local is not None:
             return local(ctx, request)
+        page = ctx.local_pages(raw_path) if ctx.local_pages and method == "GET" else None
+        if page is not None:
+            own = _from_lambda(page)
+            own.keeps_policy = True  # type: ignore[attr-defined]
+            return own
         matched = match_route(method, raw_path)
         if matched is None:
             # API Gateway's own answer for a path no route matches.
@@ -289,8 +302,36 @@ class LocalApp:
 
 
 def _add_security_headers(response: Response, security_headers: Iterable[tuple[str, str]]) -> None:
+    keeps_policy = getattr(response, "keeps_policy", False)  # the outbox's e-mail styles
     for name, value in security_headers:
+        if keeps_policy and name.lower() == "content-security-policy":
+            continue
         response.headers[name] = value  # replaces the origin's, as the CloudFront policy does
+
+
+def _log_when_sent(
+    access_log: Callable[..., None], response: Response, request: Request, path: str, query: str
+) -> None:
+    """Count the bytes actually sent; write the log line when the body is done."""
+    body = response.response
+
+    def counted() -> Iterator[bytes]:
+        sent = 0
+        try:
+            for chunk in body:
+                data = chunk if isinstance(chunk, bytes) else str(chunk).encode()
+                sent += len(data)
+                yield data
+        finally:
+            access_log(
+                path=path,
+                query=query,
+                status=response.status_code,
+                sent=sent,
+                headers=request.headers,
+            )
+
+    response.response = counted()
 
 
 def _serve_build_file(ctx: ServerContext, request: Request, raw_path: str, query: str) -> Response:

@@ -25,6 +25,7 @@ from ipadrop.settings import (
 )
 from ipadrop.text import describe_seconds, parse_iso_utc, rough_duration
 from ipadrop_tools.cli import exit_status
+from ipadrop_tools.cli.remote.distribution_cmds import add_upload_options, upload_metadata
 from ipadrop_tools.cli.remote.durations import EXAMPLES, describe_duration, parse_ttl
 from ipadrop_tools.cli.remote.output import (
     apps_table,
@@ -90,6 +91,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CliError(f"{path} is not a file.", status=exit_status.USAGE)
     upload_key_for(path, "uploads/", args.key_name)  # refuse a bad name before any network
+    metadata = upload_metadata(args)  # notes/channel/notify checked before any network
     rejected = None if args.skip_check else local_rejection(path)
     if rejected is not None:
         if args.json:
@@ -111,6 +113,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             progress=bar or (lines.advance if lines else None),
             on_wait=(lambda: lines.waiting(key, args.timeout)) if lines else None,
+            metadata=metadata,
         )
     if outcome.result is None:
         if args.json:
@@ -371,6 +374,7 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help=f"how long to wait for the result (default {DEFAULT_WAIT_SECONDS})",
     )
+    add_upload_options(upload)
     _add_target_options(upload)
     upload.set_defaults(func=_run(cmd_upload))
 

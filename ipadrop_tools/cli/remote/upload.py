@@ -194,6 +194,7 @@ def upload_and_wait(
     timeout: float = DEFAULT_WAIT_SECONDS,
     progress: Callable[[int], None] | None = None,
     on_wait: Callable[[], None] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> UploadOutcome:
     from boto3.exceptions import S3UploadFailedError
     from boto3.s3.transfer import TransferConfig
@@ -211,7 +212,11 @@ def upload_and_wait(
             str(path),
             target.bucket,
             key,
-            ExtraArgs={"ContentType": "application/octet-stream"},
+            ExtraArgs={
+                "ContentType": "application/octet-stream",
+                # notes/channel/notify (docs/ARCHITECTURE.md, "Distribution")
+                **({"Metadata": metadata} if metadata else {}),
+            },
             Config=config,
             Callback=progress,
         )

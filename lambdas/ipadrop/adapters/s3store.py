@@ -180,7 +180,11 @@ class S3BuildStore:
         response = _unless_missing(lambda: self.client.head_object(Bucket=self.bucket, Key=key))
         if response is None:
             return None
-        return ObjectInfo(size=int(response["ContentLength"]), etag=response["ETag"].strip('"'))
+        return ObjectInfo(
+            size=int(response["ContentLength"]),
+            etag=response["ETag"].strip('"'),
+            metadata={str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()},
+        )
 
     def put_build_file(self, bundle_id: str, build_id: str, name: str, body: bytes) -> None:
         content_type, cache_control = headers_for(name)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+# The channel of a build uploaded without one (docs/ARCHITECTURE.md, "Distribution").
+DEFAULT_CHANNEL = "default"
+
 Distribution = Literal["enterprise", "ad-hoc", "development", "app-store"]
 DeviceFamily = Literal["iphone", "ipad"]
 
@@ -115,6 +118,11 @@ class BuildRecord:
     published_at: str  # ISO 8601 UTC
     has_icon: bool
     revoked_at: str | None = None
+    # Distribution (docs/ARCHITECTURE.md): release notes (plain text), channel, and
+    # the groups/addresses invited when the build was published.
+    notes: str | None = None
+    channel: str = DEFAULT_CHANNEL
+    notify: tuple[str, ...] = ()
     # The manifest's sized icons stored besides icon.png (bucket_keys.ICON_PIXELS);
     # empty for icons that could not be resized and for builds published before them.
     icon_files: tuple[str, ...] = ()
@@ -139,6 +147,9 @@ class BuildRecord:
             "icon_files": list(self.icon_files),
             "revoked_at": self.revoked_at,
             "upload_order": self.upload_order,
+            "notes": self.notes,
+            "channel": self.channel,
+            "notify": list(self.notify),
         }
 
     @classmethod
@@ -153,6 +164,9 @@ class BuildRecord:
             published_at=str(data["published_at"]),
             has_icon=bool(data.get("has_icon")),
             revoked_at=data.get("revoked_at"),
+            notes=data.get("notes") if isinstance(data.get("notes"), str) else None,
+            channel=str(data.get("channel") or DEFAULT_CHANNEL),
+            notify=tuple(str(item) for item in data.get("notify") or ()),
             icon_files=tuple(
                 name for name in data.get("icon_files") or () if isinstance(name, str)
             ),

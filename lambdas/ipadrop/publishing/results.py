@@ -16,7 +16,17 @@ from ipadrop.text import iso_utc, version_label
 RESULT_SCHEMA = 1
 
 
-def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
+def published_result(
+    record: BuildRecord,
+    *,
+    processed_at: datetime,
+    warnings: list[dict[str, str]] | None = None,
+    invited: int = 0,
+    notify_pending: bool = False,
+) -> JsonDoc:
+    """``warnings``: ``[{"code", "message"}]`` (metadata dropped, invitations not sent,
+    ...); ``invited``: invitations sent for ``notify``; ``notify_pending``: sending
+    failed and is retried with the event (docs/ARCHITECTURE.md, "Distribution")."""
     facts = record.facts
     label = version_label(facts.version, facts.build)
     return {
@@ -30,6 +40,12 @@ def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
         "title": facts.title,
         "message": f"Published {facts.title} {label} as build {record.build_id}.",
         "processed_at": iso_utc(processed_at),
+        "notes": record.notes,
+        "channel": record.channel,
+        "notify": list(record.notify),
+        "invited": invited,
+        "notify_pending": notify_pending,
+        "warnings": list(warnings or []),
     }
 
 

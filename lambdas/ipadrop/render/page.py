@@ -22,7 +22,8 @@ import jinja2
 import segno
 from markupsafe import Markup
 
-from ipadrop.domain.model import AppFacts
+from ipadrop.distribution.notes import note_lines
+from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts
 from ipadrop.reading.pixels import PNG_SIGNATURE
 from ipadrop.render.urls import itms_services_url
 from ipadrop.text import clean_text, human_size, parse_iso_utc, version_label
@@ -81,6 +82,8 @@ class InstallPageContext:
     revoked: bool = False
     contact: str | None = None  # whom testers ask for a new link
     now: datetime | None = None  # defaults to the current time
+    notes: str | None = None  # "What's new": plain text from the uploader
+    channel: str = DEFAULT_CHANNEL
 
 
 _DISTRIBUTION_LABELS = {
@@ -222,6 +225,8 @@ def render_install_page(ctx: InstallPageContext) -> str:
         build_id=ctx.build_id,
         contact=_contact_view(ctx.contact),
         page_data=page_data,
+        notes_lines=note_lines(ctx.notes),
+        channel=ctx.channel,
     )
 
 
