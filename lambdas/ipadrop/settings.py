@@ -27,6 +27,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# Diagnosis (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis"): a profile or
+# certificate ending within this many days is a warning on the page and in the result record.
+EXPIRY_WARNING_DAYS = 14
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 

@@ -30,6 +30,10 @@ class ProfileInfo:
     distribution: Distribution
     device_count: int
     certificates_expire_at: list[str] = field(default_factory=list)
+    # UDIDs of ProvisionedDevices (ad-hoc and development profiles). Not part of
+    # the ``inspect --json`` profile object: ``build.json`` carries them as the
+    # top-level ``profile_devices`` (docs/ARCHITECTURE.md, "Contracts").
+    devices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class AppFacts:
     size_bytes: int
     icon: IconInfo | None
     profile: ProfileInfo | None
+    # UIRequiredDeviceCapabilities (array form, or the keys set to true in the dictionary form)
+    required_capabilities: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``inspect --json`` object (keys as the contract names them, see
@@ -50,13 +56,17 @@ class AppFacts:
 
         ``profile`` holds exactly the contract's seven keys; the signing
         certificates' expiries (useful, but not part of the contract) travel as
-        the extra top-level ``certificates_expire_at`` list.
+        the extra top-level ``certificates_expire_at`` list, the profile's device
+        UDIDs as ``profile_devices``.
         """
         data = asdict(self)
         certificates: list[str] = []
+        devices: list[str] = []
         if data["profile"] is not None:
             certificates = list(data["profile"].pop("certificates_expire_at"))
+            devices = list(data["profile"].pop("devices"))
         data["certificates_expire_at"] = certificates
+        data["profile_devices"] = devices
         return data
 
     @classmethod
@@ -72,16 +82,22 @@ class AppFacts:
             device_family=list(data.get("device_family") or []),
             size_bytes=int(data.get("size_bytes") or 0),
             icon=IconInfo(**icon) if icon else None,
-            profile=_profile_from_json(profile, data.get("certificates_expire_at")),
+            profile=_profile_from_json(
+                profile, data.get("certificates_expire_at"), data.get("profile_devices")
+            ),
+            required_capabilities=[
+                str(c) for c in data.get("required_capabilities") or [] if isinstance(c, str)
+            ],
         )
 
 
 def _profile_from_json(
-    profile: dict[str, Any] | None, certificates: list[str] | None
+    profile: dict[str, Any] | None, certificates: list[str] | None, devices: list[Any] | None
 ) -> ProfileInfo | None:
     if not profile:
         return None
     fields = dict(profile)
+    fields["devices"] = [str(d) for d in devices or fields.get("devices") or []]
     # Older build.json files kept the certificates inside the profile.
     fields["certificates_expire_at"] = list(
         certificates if certificates is not None else fields.get("certificates_expire_at", [])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ipadrop.devices.diagnosis import diagnose_build
 from ipadrop.domain.model import BuildRecord
 from ipadrop.domain.ports import JsonDoc
 from ipadrop.reading.errors import IpaRejected
@@ -17,6 +18,8 @@ RESULT_SCHEMA = 1
 
 
 def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
+    """``installable`` and ``warnings`` come from ``devices.diagnosis`` at ``processed_at``:
+    a build system learns then what a tester would learn at the install page."""
     facts = record.facts
     label = version_label(facts.version, facts.build)
     return {
@@ -30,6 +33,7 @@ def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
         "title": facts.title,
         "message": f"Published {facts.title} {label} as build {record.build_id}.",
         "processed_at": iso_utc(processed_at),
+        **diagnose_build(facts, now=processed_at).result_fields(),
     }
 
 

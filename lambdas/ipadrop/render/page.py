@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from ipadrop.domain.model import AppFacts
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import human_size
+from ipadrop.text import format_utc, human_size, parse_iso_time
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -92,25 +92,6 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 # Warn when the profile dies within this many days.
 _PROFILE_WARNING_DAYS = 7
-
-
-def parse_iso_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_utc(value: str | None) -> str:
-    """Server-side text for a time (the page's script rewrites it in local time)."""
-    parsed = parse_iso_time(value)
-    if parsed is None:
-        return value or ""
-    utc = parsed.astimezone(UTC)
-    return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
 
 
 def version_label(facts: AppFacts) -> str:
