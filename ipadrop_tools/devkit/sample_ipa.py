@@ -375,6 +375,12 @@ def write_cgbi_png(
 @functools.lru_cache(maxsize=1)
 def _throwaway_signer() -> tuple[Any, Any]:
     """A self-signed EC certificate and key, made once per process."""
+    return _dated_signer(SAMPLE_CERT_EXPIRES)
+
+
+@functools.lru_cache(maxsize=8)
+def _dated_signer(expires: dt.datetime) -> tuple[Any, Any]:
+    """A self-signed EC distribution certificate ending at ``expires``, and its key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -398,7 +404,7 @@ def _throwaway_signer() -> tuple[Any, Any]:
         .public_key(key.public_key())
         .serial_number(0x1D1D)
         .not_valid_before(not_before)
-        .not_valid_after(SAMPLE_CERT_EXPIRES)
+        .not_valid_after(max(expires, not_before + dt.timedelta(days=1)))
         .sign(key, hashes.SHA256())
     )
     return cert, key
@@ -424,9 +430,12 @@ def profile_plist(
     profile_uuid: str | None = None,
     expires_at: dt.datetime = SAMPLE_PROFILE_EXPIRES,
     device_count: int = 3,
+    devices: Sequence[str] | None = None,
     include_certificate: bool = True,
+    certificate_expires: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The plist dictionary inside a provisioning profile of ``kind``."""
+    """The plist dictionary inside a provisioning profile of ``kind`` (``devices``:
+    these UDIDs instead of ``device_count`` made-up ones)."""
     if expires_at.tzinfo is not None:  # plistlib wants naive UTC datetimes
         expires_at = expires_at.astimezone(dt.UTC).replace(tzinfo=None)
     entitlements: dict[str, Any] = {
@@ -452,12 +461,18 @@ def profile_plist(
     if include_certificate:
         from cryptography.hazmat.primitives.serialization import Encoding
 
-        cert, _ = _throwaway_signer()
+        cert, _ = (
+            _throwaway_signer()
+            if certificate_expires is None
+            else _dated_signer(certificate_expires)
+        )
         profile["DeveloperCertificates"] = [cert.public_bytes(Encoding.DER)]
     if kind == "enterprise":
         profile["ProvisionsAllDevices"] = True
     elif kind in ("ad-hoc", "development"):
-        profile["ProvisionedDevices"] = sample_devices(device_count)
+        profile["ProvisionedDevices"] = (
+            list(devices) if devices is not None else sample_devices(device_count)
+        )
     return profile
 
 
@@ -569,6 +584,7 @@ def build_ipa(
     plist_format: PlistFormat = "binary",
     icon: IconKind | None = "cgbi",
     profile: ProfileKind | None = "enterprise",
+    profile_fields: Mapping[str, Any] | None = None,
     padding_bytes: int = 0,
     zip64: bool = False,
     extra_entries: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
@@ -628,7 +644,8 @@ def build_ipa(
                 writer.add(f"{app_dir}/AppIcon76x76@2x~ipad.png", make(152, 152), compress=False)
         if profile is not None:
             writer.add(
-                f"{app_dir}/embedded.mobileprovision", sample_profile(profile, bundle_id=bundle_id)
+                f"{app_dir}/embedded.mobileprovision",
+                sample_profile(profile, **{"bundle_id": bundle_id, **(profile_fields or {})}),
             )
         for plugin in plugins:
             plugin_dir = f"{app_dir}/PlugIns/{plugin}.appex"

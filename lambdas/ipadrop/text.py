@@ -49,7 +49,7 @@ def parse_iso_utc(value: str) -> datetime:
 
 
 def parse_iso_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time as an aware datetime (naive taken as UTC); None when absent or not a time."""
+    """An ISO 8601 time as an aware datetime (naive is UTC); None when absent or invalid."""
     if not value:
         return None
     try:

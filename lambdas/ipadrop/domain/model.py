@@ -158,3 +158,47 @@ class BuildRecord:
             has_icon=bool(data.get("has_icon")),
             revoked_at=data.get("revoked_at"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """One enrolled device (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis").
+
+    Stored by the ``DeviceStore`` port; strings are cleaned before they get here.
+    """
+
+    udid: str  # upper case
+    product: str | None  # Apple's model id, e.g. "iPhone15,2"
+    ios_version: str | None
+    name: str | None
+    serial: str | None
+    email: str | None  # the invite's tester, when the token came from an invite
+    invite_id: str | None
+    enrolled_at: str  # ISO 8601 UTC
+    verified: bool  # the device's signature chains to Apple's device CA
+
+    @property
+    def platform(self) -> str:
+        """Apple's device import file wants "ios" (iPhone, iPad, iPod) or "mac"."""
+        return "ios"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceRecord:
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return cls(
+            udid=str(data["udid"]).upper(),
+            product=text("product"),
+            ios_version=text("ios_version"),
+            name=text("name"),
+            serial=text("serial"),
+            email=text("email"),
+            invite_id=text("invite_id"),
+            enrolled_at=str(data.get("enrolled_at") or ""),
+            verified=data.get("verified") is True,
+        )

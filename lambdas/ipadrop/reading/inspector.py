@@ -177,7 +177,7 @@ def required_capabilities(value: object) -> list[str]:
         return []
     found: list[str] = []
     for name in names[:_MAX_CAPABILITIES]:
-        cleaned = _clean_text(name)
+        cleaned = _clean_text(name) if isinstance(name, str) else None
         if cleaned and cleaned not in found:
             found.append(cleaned[:64])
     return found

@@ -22,9 +22,10 @@ import jinja2
 import segno
 from markupsafe import Markup
 
-from ipadrop.domain.model import AppFacts
+from ipadrop.devices.diagnosis import Finding, device_findings, diagnose_build, in_profile
+from ipadrop.domain.model import AppFacts, DeviceRecord
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import format_utc, human_size, parse_iso_time
+from ipadrop.text import format_utc, human_size
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -80,6 +81,9 @@ class InstallPageContext:
     revoked: bool = False
     contact: str | None = None  # whom testers ask for a new link
     now: datetime | None = None  # defaults to the current time
+    # The tester's enrolled device, when known (their invite or this domain's cookie).
+    device: DeviceRecord | None = None
+    enroll_url: str | None = None  # /d/<token>: find out this device's UDID
 
 
 _DISTRIBUTION_LABELS = {
@@ -90,8 +94,6 @@ _DISTRIBUTION_LABELS = {
 }
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
-# Warn when the profile dies within this many days.
-_PROFILE_WARNING_DAYS = 7
 
 
 def version_label(facts: AppFacts) -> str:
@@ -122,40 +124,54 @@ def _contact_view(contact: str | None) -> dict[str, str] | None:
     return {"text": text, "mailto": f"mailto:{text}" if _EMAIL.fullmatch(text) else ""}
 
 
-def install_blocker(ctx: InstallPageContext) -> str | None:
-    """Why this build cannot be installed at all, in one sentence; None when it can."""
+_SEVERITY_ORDER = {"blocker": 0, "warning": 1}
+
+
+def page_findings(ctx: InstallPageContext) -> list[Finding]:
+    """What the page knows before the tap (docs/ARCHITECTURE.md, "Devices and
+    pre-install diagnosis"): the build's findings, then the known device's."""
     now = ctx.now or datetime.now(UTC)
-    profile = ctx.facts.profile
+    findings: list[Finding] = []
     if ctx.revoked:
-        return "This build was withdrawn by its publisher, so it can no longer be installed."
-    if profile is None:
-        return None
-    if profile.distribution == "app-store":
-        return (
-            "This build is signed for App Store submission; iOS installs such builds "
-            "only through the App Store or TestFlight."
+        findings.append(
+            Finding(
+                "revoked",
+                "This build was withdrawn by its publisher, so it can no longer be installed.",
+                "blocker",
+            )
         )
-    expires = parse_iso_time(profile.expires_at)
-    if expires is not None and expires <= now:
-        return (
-            f"Its provisioning profile expired on {format_utc(profile.expires_at)}; "
-            "iOS refuses to install or open it."
+    findings.extend(diagnose_build(ctx.facts, now=now).findings)
+    if ctx.device is not None:
+        device = ctx.device
+        findings.extend(
+            device_findings(
+                ctx.facts,
+                udid=device.udid,
+                product=device.product,
+                os_version=device.ios_version,
+            )
         )
-    certificates = [parse_iso_time(t) for t in profile.certificates_expire_at]
-    if certificates and all(c is not None and c <= now for c in certificates):
-        return "Its signing certificate has expired; iOS refuses to install or open it."
+    return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+
+
+def install_blocker(ctx: InstallPageContext) -> str | None:
+    """Why this build cannot be installed, in one sentence; None when it can."""
+    for finding in page_findings(ctx):
+        if finding.blocks:
+            return finding.message
     return None
 
 
-def _profile_warning(ctx: InstallPageContext) -> str | None:
-    profile = ctx.facts.profile
-    now = ctx.now or datetime.now(UTC)
-    if profile is None:
-        return "This build carries no provisioning profile; iOS may refuse to install it."
-    expires = parse_iso_time(profile.expires_at)
-    if expires is not None and (expires - now).days < _PROFILE_WARNING_DAYS:
-        return "Its provisioning profile expires soon; after that the app will no longer open."
-    return None
+def _finding_view(finding: Finding) -> dict[str, str]:
+    """A finding's sentence split around the time it names, so the template can
+    wrap that time in ``<time>`` (shown in the tester's zone by the script)."""
+    before, after, at = finding.message, "", ""
+    if finding.at:
+        written = format_utc(finding.at)
+        if written and written in finding.message:
+            before, _, after = finding.message.partition(written)
+            at = finding.at
+    return {"code": finding.code, "before": before, "at": at, "after": after}
 
 
 _ENV.filters["utc_text"] = format_utc
@@ -174,8 +190,12 @@ def render_install_page(ctx: InstallPageContext) -> str:
     facts = ctx.facts
     profile = facts.profile
     distribution = profile.distribution if profile is not None else None
-    blocker = install_blocker(ctx)
+    findings = page_findings(ctx)
+    blockers = [f for f in findings if f.blocks]
+    blocker = blockers[0] if blockers else None
     registered_only = distribution in ("ad-hoc", "development")
+    device = ctx.device
+    listed = in_profile(facts, device.udid) if device is not None else None
     page_data = {
         "deviceFamily": list(facts.device_family),
         "minimumOsVersion": facts.minimum_os_version,
@@ -197,8 +217,11 @@ def render_install_page(ctx: InstallPageContext) -> str:
         registered_only=registered_only,
         device_count=profile.device_count if profile else 0,
         profile_expires_at=profile.expires_at if profile else None,
-        profile_warning=None if blocker else _profile_warning(ctx),
-        blocker=blocker,
+        warnings=[_finding_view(f) for f in findings if not f.blocks],
+        blocker=_finding_view(blocker) if blocker else None,
+        device=device,
+        device_listed=listed,
+        enroll_url=ctx.enroll_url if registered_only else None,
         icon_data_uri=_icon_data_uri(ctx.icon_png),
         itms_url=itms_services_url(ctx.manifest_url),
         page_url=ctx.page_url,
