@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from ipadrop.devices.diagnosis import (
+    Finding,
     device_findings,
     diagnose_build,
     in_profile,
@@ -29,8 +30,8 @@ LISTED = "00008101-000A1B2C3D4E5F60"
 OTHER = "00008030-0011223344556677"
 
 
-def codes(found: list[object]) -> list[str]:
-    return [getattr(f, "code") for f in found]
+def codes(found: list[Finding]) -> list[str]:
+    return [f.code for f in found]
 
 
 def device(udid: str = LISTED, **changes: object) -> DeviceRecord:
@@ -185,7 +186,8 @@ def test_inspector_reads_required_capabilities() -> None:
     )
     inspected = inspect_ipa(BytesSource(data)).facts
     assert inspected.required_capabilities == ["telephony"]
-    assert inspected.profile is not None and inspected.profile.devices == [LISTED]
+    assert inspected.profile is not None
+    assert inspected.profile.devices == [LISTED]
 
 
 def test_expired_certificate_in_a_sample_ipa_is_found() -> None:
