@@ -207,7 +207,7 @@
       if (compareVersions(kind.os, needed) < 0) {
         var shown = document.getElementById("device-os");
         if (shown) {
-          shown.textContent = kind.os.join(".");
+          shown.textContent = kind.os[2] ? kind.os.join(".") : kind.os.slice(0, 2).join(".");
         }
         block("ios_too_old");
       }
