@@ -244,7 +244,9 @@ def test_a_live_certificate_keeps_the_button() -> None:
 
 def test_profile_close_to_expiry_warns_and_missing_profile_blocks() -> None:
     soon = Parsed(
-        render_install_page(context(facts=facts(profile=profile(expires_at="2026-11-27T00:00:00Z"))))
+        render_install_page(
+            context(facts=facts(profile=profile(expires_at="2026-11-27T00:00:00Z")))
+        )
     )
     assert "expires on 27 Nov 2026" in text_of(soon, "warning-profile_expires_soon")
     assert "install-button" in soon.ids()
