@@ -18,9 +18,11 @@ class MemoryStore:
         self.objects: dict[str, bytes] = {}
         self.documents: dict[str, dict[str, Any]] = {}
         self.writes: list[str] = []
+        self.metadata: dict[str, dict[str, str]] = {}
 
-    def upload(self, key: str, body: bytes) -> None:
+    def upload(self, key: str, body: bytes, metadata: dict[str, str] | None = None) -> None:
         self.objects[key] = body
+        self.metadata[key] = dict(metadata or {})
 
     # read side
     def get_build(self, bundle_id: str, build_id: str) -> BuildRecord | None:
@@ -39,7 +41,11 @@ class MemoryStore:
     # write side
     def head_object(self, key: str) -> ObjectInfo | None:
         body = self.objects.get(key)
-        return ObjectInfo(size=len(body), etag="etag-" + str(len(body))) if body else None
+        if not body:
+            return None
+        return ObjectInfo(
+            size=len(body), etag="etag-" + str(len(body)), metadata=self.metadata.get(key, {})
+        )
 
     def copy_upload(
         self, upload_key: str, *, bundle_id: str, build_id: str, size: int, etag: str

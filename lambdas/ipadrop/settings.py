@@ -19,6 +19,14 @@ Names (shared by infra/, the local runner and the handlers):
   IPADROP_ASSET_URL_TTL_SECONDS       life of signed asset URLs from manifest fetch, default 3600
   IPADROP_PUBLIC_MODE                 "true": no tokens, static artefacts served as-is
   IPADROP_CONTACT                     who testers should ask for a new link (optional text)
+  IPADROP_TABLE                       DynamoDB table for groups, invites and activity (optional:
+                                      without it, invitations and activity are off)
+  IPADROP_SENDER_EMAIL                From: address of invitations (an SES identity)
+  IPADROP_SENDER_NAME                 display name beside it (default "ipadrop")
+  IPADROP_SES_CONFIGURATION_SET       SES configuration set (bounces, complaints)
+  IPADROP_SES_MAX_SEND_RATE           messages a second (SES quota; default 14)
+  IPADROP_EVENT_BUS                   EventBridge bus ("default" in the stack; unset: no events)
+  IPADROP_ACCESS_LOG_PREFIX           where CloudFront writes access logs in the log bucket
 """
 
 from __future__ import annotations
@@ -33,6 +41,22 @@ EXPIRY_WARNING_DAYS = 14
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+# Source of every EventBridge event this stack puts (docs/ARCHITECTURE.md).
+EVENT_SOURCE = "ipadrop"
+TABLE_ENV = "IPADROP_TABLE"
+SENDER_EMAIL_ENV = "IPADROP_SENDER_EMAIL"
+SENDER_NAME_ENV = "IPADROP_SENDER_NAME"
+SES_CONFIGURATION_SET_ENV = "IPADROP_SES_CONFIGURATION_SET"
+SES_MAX_SEND_RATE_ENV = "IPADROP_SES_MAX_SEND_RATE"
+EVENT_BUS_ENV = "IPADROP_EVENT_BUS"
+ACCESS_LOG_PREFIX_ENV = "IPADROP_ACCESS_LOG_PREFIX"
+DEFAULT_SES_MAX_SEND_RATE = 14
+# The people table's keys (adapters/table.py, infra/people.py, the local stack).
+TABLE_PARTITION_KEY = "pk"
+TABLE_SORT_KEY = "sk"
+TABLE_TTL_ATTRIBUTE = "ttl"
 
 
 class SettingsError(ValueError):
@@ -94,6 +118,7 @@ class ProcessorSettings:
     distribution_url_parameter: str | None
     keep_uploads: bool
     retain_builds: int  # 0 = keep all
+    token_secret_id: str | None = None  # needed only to mint invite links for ``notify``
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProcessorSettings:
@@ -105,6 +130,7 @@ class ProcessorSettings:
             distribution_url_parameter=parameter,
             keep_uploads=env_bool(env, "IPADROP_KEEP_UPLOADS"),
             retain_builds=env_int(env, "IPADROP_RETAIN_BUILDS", 0),
+            token_secret_id=env.get("IPADROP_TOKEN_SECRET_ID", "").strip() or None,
         )
 
 
@@ -153,4 +179,32 @@ class LinkSettings:
             asset_url_ttl_seconds=env_int(env, "IPADROP_ASSET_URL_TTL_SECONDS", 3600, minimum=60),
             public_mode=public_mode,
             contact=env.get("IPADROP_CONTACT", "").strip() or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionSettings:
+    """Invitations, activity and events (all optional: off when not configured)."""
+
+    table: str | None
+    sender_email: str | None
+    sender_name: str
+    configuration_set: str | None
+    max_send_rate: int
+    event_bus: str | None
+
+    @property
+    def can_send(self) -> bool:
+        return self.table is not None and self.sender_email is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DistributionSettings:
+        env = os.environ if env is None else env
+        return cls(
+            table=env.get(TABLE_ENV, "").strip() or None,
+            sender_email=env.get(SENDER_EMAIL_ENV, "").strip() or None,
+            sender_name=env.get(SENDER_NAME_ENV, "").strip() or "ipadrop",
+            configuration_set=env.get(SES_CONFIGURATION_SET_ENV, "").strip() or None,
+            max_send_rate=env_int(env, SES_MAX_SEND_RATE_ENV, DEFAULT_SES_MAX_SEND_RATE, minimum=1),
+            event_bus=env.get(EVENT_BUS_ENV, "").strip() or None,
         )

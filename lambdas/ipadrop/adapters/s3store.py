@@ -174,7 +174,11 @@ class S3BuildStore:
             if _is_missing(error):
                 return None
             raise
-        return ObjectInfo(size=int(response["ContentLength"]), etag=response["ETag"].strip('"'))
+        return ObjectInfo(
+            size=int(response["ContentLength"]),
+            etag=response["ETag"].strip('"'),
+            metadata={str(k).lower(): str(v) for k, v in (response.get("Metadata") or {}).items()},
+        )
 
     def put_build_file(self, bundle_id: str, build_id: str, name: str, body: bytes) -> None:
         content_type, cache_control = headers_for(name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.model import DEFAULT_CHANNEL, BuildRecord
 
 SCHEMA = 1
 
@@ -29,6 +29,8 @@ def build_entry(record: BuildRecord) -> dict[str, Any]:
         "size_bytes": record.facts.size_bytes,
         "distribution": profile.distribution if profile is not None else None,
         "revoked_at": record.revoked_at,
+        "channel": record.channel,
+        "notes": record.notes,
     }
 
 
@@ -97,18 +99,39 @@ def mark_revoked(
     return _app_index(bundle_id, builds, title)
 
 
-def latest_entry(app_index: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The newest build that is not revoked (what ``latest`` links resolve to)."""
+def entry_channel(entry: dict[str, Any]) -> str:
+    """A row's channel (rows written before channels existed are in ``default``)."""
+    return str(entry.get("channel") or DEFAULT_CHANNEL)
+
+
+def latest_entry(
+    app_index: dict[str, Any] | None, channel: str | None = None
+) -> dict[str, Any] | None:
+    """The newest build that is not revoked (what ``latest`` links resolve to);
+    with ``channel``, the newest such build of that channel."""
     for entry in sorted(_builds(app_index), key=lambda e: str(e["build_id"]), reverse=True):
-        if entry.get("revoked_at") is None:
+        if entry.get("revoked_at") is None and (channel is None or entry_channel(entry) == channel):
             return entry
     return None
 
 
-def latest_build_id(app_index: dict[str, Any] | None) -> str | None:
-    """The id ``latest`` resolves to, or None when every build is revoked."""
-    entry = latest_entry(app_index)
+def latest_build_id(app_index: dict[str, Any] | None, channel: str | None = None) -> str | None:
+    """The id ``latest`` (of ``channel``, when given) resolves to, or None when
+    every such build is revoked."""
+    entry = latest_entry(app_index, channel)
     return str(entry["build_id"]) if entry is not None else None
+
+
+def set_notes(
+    app_index: dict[str, Any] | None, bundle_id: str, build_id: str, notes: str | None
+) -> dict[str, Any]:
+    """The index with one build's notes replaced (notes edited after publish)."""
+    builds = _builds(app_index)
+    for entry in builds:
+        if entry["build_id"] == build_id:
+            entry["notes"] = notes
+    title = _title(bundle_id, builds, (app_index or {}).get("title"))
+    return _app_index(bundle_id, builds, title)
 
 
 def app_summary(app_index: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+# The channel of a build uploaded without one (docs/ARCHITECTURE.md, "Distribution").
+DEFAULT_CHANNEL = "default"
+
 Distribution = Literal["enterprise", "ad-hoc", "development", "app-store"]
 DeviceFamily = Literal["iphone", "ipad"]
 
@@ -126,6 +129,11 @@ class BuildRecord:
     published_at: str  # ISO 8601 UTC
     has_icon: bool
     revoked_at: str | None = None
+    # Distribution (docs/ARCHITECTURE.md): release notes (plain text), channel, and
+    # the groups/addresses invited when the build was published.
+    notes: str | None = None
+    channel: str = DEFAULT_CHANNEL
+    notify: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:
@@ -143,6 +151,9 @@ class BuildRecord:
             "published_at": self.published_at,
             "has_icon": self.has_icon,
             "revoked_at": self.revoked_at,
+            "notes": self.notes,
+            "channel": self.channel,
+            "notify": list(self.notify),
         }
 
     @classmethod
@@ -157,6 +168,9 @@ class BuildRecord:
             published_at=str(data["published_at"]),
             has_icon=bool(data.get("has_icon")),
             revoked_at=data.get("revoked_at"),
+            notes=data.get("notes") if isinstance(data.get("notes"), str) else None,
+            channel=str(data.get("channel") or DEFAULT_CHANNEL),
+            notify=tuple(str(item) for item in data.get("notify") or ()),
         )
 
 

@@ -11,7 +11,7 @@ Index documents (JSON, written with conditional writes; shapes in
     {"schema": 1, "bundle_id": "...", "title": "...",
      "builds": [  # newest first (build ids sort by upload time)
         {"build_id", "version", "build", "title", "uploaded_at", "published_at",
-         "size_bytes", "distribution", "revoked_at"}]}
+         "size_bytes", "distribution", "revoked_at", "channel", "notes"}]}
 
 ``builds/index.json``::
 
@@ -19,13 +19,15 @@ Index documents (JSON, written with conditional writes; shapes in
         {"bundle_id", "title", "latest_build_id", "latest_version", "latest_build",
          "updated_at", "build_count"}]}   # sorted by updated_at, newest first
 
-``latest`` of an app is its newest build whose ``revoked_at`` is null.
+``latest`` of an app is its newest build whose ``revoked_at`` is null; ``latest``
+of a channel is the newest such build of that channel (a row without ``channel``
+is in ``default``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ipadrop.domain.model import BuildRecord
@@ -51,6 +53,9 @@ class IndexConflict(RuntimeError):
 class ObjectInfo:
     size: int
     etag: str  # without quotes
+    # S3 user metadata (``x-amz-meta-*``, names lower-case): the upload's notes,
+    # channel and notify targets (``ipadrop.distribution.metadata``).
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class BuildStore(Protocol):
@@ -103,3 +108,67 @@ class PublishStore(IndexStore, Protocol):
     def delete_upload(self, upload_key: str, *, etag: str | None) -> None: ...
 
     def delete_build(self, bundle_id: str, build_id: str) -> None: ...
+
+
+# --------------------------------------------------------------- distribution
+# People and activity live in one DynamoDB table (``ipadrop.adapters.table``);
+# mail goes through SES v2 (``ipadrop.adapters.mailer``), events to EventBridge
+# (``ipadrop.adapters.eventbus``). See docs/ARCHITECTURE.md, "Distribution".
+
+
+class InviteExists(Exception):
+    """``PeopleStore.create_invite`` found an invite with that id already."""
+
+
+class PeopleStore(Protocol):
+    """Groups, invites and activity (item shapes in ``ipadrop.adapters.table``)."""
+
+    def put_group(self, name: str, emails: list[str], *, updated_at: str) -> JsonDoc: ...
+
+    def get_group(self, name: str) -> JsonDoc | None: ...
+
+    def list_groups(self) -> list[JsonDoc]: ...
+
+    def delete_group(self, name: str) -> bool:
+        """True when the group existed."""
+        ...
+
+    def create_invite(self, invite: JsonDoc) -> JsonDoc:
+        """Store a new invite; return the stored one (the existing one when its id
+        is taken: invite ids are derived, so a retry finds its own invite)."""
+        ...
+
+    def get_invite(self, invite_id: str) -> JsonDoc | None: ...
+
+    def update_invite(self, invite_id: str, changes: JsonDoc) -> JsonDoc | None:
+        """Set these attributes of an existing invite; None when it does not exist."""
+        ...
+
+    def put_activity(self, bundle_id: str, build_id: str, event: JsonDoc) -> None: ...
+
+    def list_activity(self, bundle_id: str, build_id: str, *, limit: int = 500) -> list[JsonDoc]:
+        """Newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """One message, already rendered: ``raw`` is the whole MIME message (RFC 5322)."""
+
+    to: str
+    subject: str
+    raw: bytes
+
+
+class MailRejected(Exception):
+    """The mail service refused this one message (bad address, suppressed): not retryable."""
+
+
+class Mailer(Protocol):
+    def send(self, mail: OutgoingMail) -> str:
+        """Send one message; return the service's message id."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def put(self, detail_type: str, detail: JsonDoc) -> None: ...

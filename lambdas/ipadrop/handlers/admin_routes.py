@@ -4,6 +4,8 @@ POST   /links                                   201 {"install_url", ...}
 GET    /apps                                    200 {"apps": [...]}
 GET    /apps/<bundle_id>/builds                 200 {"bundle_id", "title", "builds": [...]}
 DELETE /apps/<bundle_id>/builds/<build_id>      200 {"bundle_id", "build_id", "revoked_at"}
+
+Groups, invites, activity and notes: ``distribution_routes``.
 """
 
 from __future__ import annotations
@@ -20,23 +22,30 @@ from ipadrop.links.service import Forbidden, parse_json_body
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 
-def _require_iam() -> None:
+def require_iam(on: APIGatewayHttpRouter) -> None:
     """Admin routes are IAM-authenticated by API Gateway; refuse any event that
     reached us without that (a mis-wired route must not open the admin API)."""
-    context = router.current_event.raw_event.get("requestContext") or {}
+    context = on.current_event.raw_event.get("requestContext") or {}
     authorizer = context.get("authorizer") or {}
     if not authorizer.get("iam"):
         raise Forbidden("This route needs AWS IAM (SigV4) authentication.")
 
 
+def request_body(on: APIGatewayHttpRouter) -> str:
+    try:
+        return on.current_event.decoded_body or ""
+    except (ValueError, UnicodeDecodeError):
+        return "\x00"  # undecodable base64 or bytes: reported as invalid JSON
+
+
+def _require_iam() -> None:
+    require_iam(router)
+
+
 @router.post("/links")
 def create_link() -> Response[Any]:
     _require_iam()
-    try:
-        body = router.current_event.decoded_body
-    except (ValueError, UnicodeDecodeError):
-        body = "\x00"  # undecodable base64 or bytes: reported as invalid JSON below
-    result = service().create_link(parse_json_body(body), now=now())
+    result = service().create_link(parse_json_body(request_body(router)), now=now())
     return json_response(201, result.to_json())
 
 

@@ -31,12 +31,15 @@ from ipadrop.publishing.publisher import (
     UploadEvent,
     is_upload_key,
 )
-from ipadrop.settings import ProcessorSettings, normalize_base_url
+from ipadrop.settings import DistributionSettings, ProcessorSettings, normalize_base_url
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_s3 import S3Client
 
+    from ipadrop.distribution.invites import InviteService
+    from ipadrop.domain.model import BuildRecord
+    from ipadrop.domain.ports import EventPublisher
     from ipadrop.reading.sources import RangeSource
 
 SERVICE = "ipadrop-processor"
@@ -58,8 +61,11 @@ class Runtime:
 
     settings: ProcessorSettings
     client: S3Client
+    distribution: DistributionSettings | None = None
     store: S3BuildStore = field(init=False)
     _distribution_url: str | None = field(default=None, init=False)
+    _invites: InviteService | None = field(default=None, init=False)
+    _events: EventPublisher | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.store = S3BuildStore(self.client, self.settings.bucket)
@@ -98,7 +104,49 @@ class Runtime:
                 keep_uploads=self.settings.keep_uploads,
                 retain_builds=self.settings.retain_builds,
             ),
+            notifier=self.notify if self._can_notify() else None,
+            events=self.events(),
         )
+
+    def _can_notify(self) -> bool:
+        return (
+            self.distribution is not None
+            and self.distribution.can_send
+            and self.settings.token_secret_id is not None
+        )
+
+    def notify(self, record: BuildRecord) -> int:
+        """Invite ``notify`` (docs/ARCHITECTURE.md, "Distribution"); built on first use."""
+        if self._invites is None:
+            from ipadrop.adapters.secrets import RuntimeSecrets
+            from ipadrop.adapters.table import DynamoPeopleStore
+            from ipadrop.handlers.wiring import LazyClient, build_invites
+            from ipadrop.links.service import LinkConfig, LinkService
+
+            distribution, secret_id = self.distribution, self.settings.token_secret_id
+            if distribution is None or secret_id is None:  # _can_notify() checked both
+                raise RuntimeError("invitations are not configured")
+
+            secrets = RuntimeSecrets()
+            links = LinkService(
+                store=self.store,
+                config=LinkConfig(distribution_url=self.distribution_url),
+                key_ring=functools.partial(secrets.token_key_ring, secret_id),
+                signer=None,
+                people=DynamoPeopleStore(LazyClient("dynamodb"), str(distribution.table)),
+                events=self.events(),
+            )
+            self._invites = build_invites(links, distribution)
+        return self._invites.notify_build(record, now=int(time.time()))
+
+    def events(self) -> EventPublisher | None:
+        if self._events is None and self.distribution and self.distribution.event_bus:
+            import boto3
+
+            from ipadrop.adapters.eventbus import EventBridgePublisher
+
+            self._events = EventBridgePublisher(boto3.client("events"), self.distribution.event_bus)
+        return self._events
 
 
 @functools.cache
@@ -113,7 +161,7 @@ def runtime() -> Runtime:
 
     settings = ProcessorSettings.from_env()
     client = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
-    return Runtime(settings=settings, client=client)
+    return Runtime(settings=settings, client=client, distribution=DistributionSettings.from_env())
 
 
 def upload_event(record: S3EventRecord) -> UploadEvent:
@@ -159,6 +207,10 @@ def process_record(rt: Runtime, record: S3EventRecord) -> PublishOutcome | None:
         )
     if outcome.status == "published":
         metrics.add_metric(name="PublishTime", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    if outcome.invited:
+        metrics.add_metric(name="InvitationsSent", unit=MetricUnit.Count, value=outcome.invited)
+    if outcome.notify_failed:
+        metrics.add_metric(name="NotifyFailures", unit=MetricUnit.Count, value=1)
     log = logger.warning if outcome.status == "rejected" else logger.info
     log(
         outcome.message,
@@ -194,6 +246,11 @@ def process_event(rt: Runtime, event: S3Event) -> dict[str, Any]:
             continue
         finally:
             logger.remove_keys(["upload_key", "bucket"])
+        if outcome is not None and outcome.notify_failed:
+            # Published, but the invitations were not sent: fail the event so
+            # Lambda retries it; the retry finds the published build and sends
+            # only the invitations still missing (docs/ARCHITECTURE.md).
+            failures.append(RuntimeError(f"invitations for {outcome.upload_key} failed"))
         if outcome is not None:
             outcomes.append(
                 {
@@ -203,6 +260,7 @@ def process_event(rt: Runtime, event: S3Event) -> dict[str, Any]:
                     "build_id": outcome.build_id,
                     "reason": outcome.reason,
                     "message": outcome.message,
+                    "invited": outcome.invited,
                 }
             )
     conflicts = rt.store.conflicts - conflicts_before

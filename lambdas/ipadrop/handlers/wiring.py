@@ -11,10 +11,13 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ipadrop.links.service import LinkConfig, LinkService, UrlSigner
-from ipadrop.settings import LinkSettings, normalize_base_url
+from ipadrop.settings import DistributionSettings, LinkSettings, normalize_base_url
+
+if TYPE_CHECKING:
+    from ipadrop.distribution.invites import InviteService
 
 # The request clock; tests move it to reach expiry without sleeping.
 clock: Callable[[], float] = time.time
@@ -28,7 +31,47 @@ def now() -> int:
 def service() -> LinkService:
     """The service for this container, built on first request from the environment."""
     settings = LinkSettings.from_env()
-    return build_service(settings)
+    return build_service(settings, distribution=DistributionSettings.from_env())
+
+
+@functools.cache
+def invites() -> InviteService:
+    """Groups, invites and activity for this container (needs ``IPADROP_TABLE``)."""
+    from ipadrop.links.service import NotFound
+
+    link_service = service()
+    settings = DistributionSettings.from_env()
+    if link_service.people is None:
+        raise NotFound(
+            "Invitations are not configured on this stack (no people table).",
+            code="not_configured",
+        )
+    return build_invites(link_service, settings)
+
+
+def build_invites(
+    link_service: LinkService, settings: DistributionSettings, *, ses_client: Any = None
+) -> InviteService:
+    """Invitations over the link service's people table, sending through SES v2."""
+    from ipadrop.distribution.invites import InviteService, Sender
+
+    if link_service.people is None:
+        raise RuntimeError("no people table is configured")
+    mailer = None
+    sender = None
+    if settings.sender_email is not None:
+        from ipadrop.adapters.mailer import SesMailer
+
+        mailer = SesMailer(
+            ses_client or LazyClient("sesv2"),
+            sender=settings.sender_email,
+            configuration_set=settings.configuration_set,
+            max_send_rate=settings.max_send_rate,
+        )
+        sender = Sender(email=settings.sender_email, name=settings.sender_name)
+    return InviteService(
+        links=link_service, people=link_service.people, mailer=mailer, sender=sender
+    )
 
 
 def build_service(
@@ -37,6 +80,9 @@ def build_service(
     s3_client: Any = None,
     secrets_client: Any = None,
     ssm_client: Any = None,
+    distribution: DistributionSettings | None = None,
+    dynamodb_client: Any = None,
+    events_client: Any = None,
 ) -> LinkService:
     """Wire the core to AWS. Clients are injectable (the local runner and tests pass
     their own); by default boto3 creates them from the environment."""
@@ -66,12 +112,40 @@ def build_service(
     key_ring = None
     if token_secret_id is not None and not settings.public_mode:
         key_ring = functools.partial(secrets.token_key_ring, token_secret_id)
+    people = None
+    events = None
+    if distribution is not None and distribution.table is not None:
+        from ipadrop.adapters.table import DynamoPeopleStore
+
+        people = DynamoPeopleStore(dynamodb_client or LazyClient("dynamodb"), distribution.table)
+    if distribution is not None and distribution.event_bus is not None:
+        from ipadrop.adapters.eventbus import EventBridgePublisher
+
+        events = EventBridgePublisher(events_client or LazyClient("events"), distribution.event_bus)
     return LinkService(
         store=store,
         config=config,
         key_ring=key_ring,
         signer=functools.partial(_cloudfront_signer, settings, secrets),
+        people=people,
+        events=events,
     )
+
+
+class LazyClient:
+    """A boto3 client made on first use: a page view without an invite never pays
+    for a DynamoDB client, an admin call without an event never for EventBridge."""
+
+    def __init__(self, service_name: str) -> None:
+        self.service_name = service_name
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(self.service_name)  # type: ignore[call-overload]
+        return getattr(self._client, name)
 
 
 def _cloudfront_signer(settings: LinkSettings, secrets: Any) -> UrlSigner:

@@ -12,14 +12,19 @@ never from anything in the request but the token and the ids checked here.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from ipadrop.distribution import activity
+from ipadrop.distribution import events as bus_events
+from ipadrop.distribution.metadata import is_valid_channel
+from ipadrop.distribution.notes import clean_notes
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
-from ipadrop.domain.ports import IndexStore
+from ipadrop.domain.ports import EventPublisher, IndexStore, JsonDoc, PeopleStore
 from ipadrop.links import tokens
 from ipadrop.publishing.revoke import revoke_build
 from ipadrop.render.urls import itms_services_url
@@ -29,7 +34,8 @@ if TYPE_CHECKING:
     from ipadrop.render.page import InstallPageContext
 
 LATEST = tokens.LATEST
-_CREATE_LINK_FIELDS = frozenset({"bundle_id", "build", "ttl_seconds"})
+_CREATE_LINK_FIELDS = frozenset({"bundle_id", "build", "ttl_seconds", "channel"})
+logger = logging.getLogger("ipadrop.links")
 
 
 class UrlSigner(Protocol):
@@ -108,6 +114,15 @@ class PublicRefusal(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class LinkTarget:
+    """What a link (or an invite) opens: one build now, and whether it follows ``latest``."""
+
+    record: BuildRecord
+    latest: bool
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LinkResult:
     install_url: str
     manifest_url: str
@@ -148,13 +163,19 @@ class LinkService:
         config: LinkConfig,
         key_ring: Callable[[], tokens.KeyRing] | None,
         signer: Callable[[], UrlSigner] | None,
+        people: PeopleStore | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         """``key_ring`` and ``signer`` are called when first needed, so a route
-        that neither mints nor signs never loads a key (None in public mode)."""
+        that neither mints nor signs never loads a key (None in public mode).
+        ``people`` (invites, activity) and ``events`` are optional: without them
+        invite tokens are refused and nothing is recorded or announced."""
         self.store = store
         self.config = config
         self._key_ring = key_ring
         self._signer = signer
+        self.people = people
+        self.events = events
 
     # ----------------------------------------------------------------- admin API
 
@@ -162,9 +183,16 @@ class LinkService:
         unknown = sorted(set(request) - _CREATE_LINK_FIELDS)
         if unknown:
             raise BadRequest(
-                f"Unknown field {unknown[0]!r}; send bundle_id, build and ttl_seconds.",
+                f"Unknown field {unknown[0]!r}; send bundle_id, build, channel and ttl_seconds.",
                 code="invalid_field",
             )
+        target = self.resolve_target(request)
+        ttl = self.ttl(request.get("ttl_seconds"))
+        return self.mint_link(target, ttl=ttl, now=now)
+
+    def resolve_target(self, request: Mapping[str, Any]) -> LinkTarget:
+        """Validate ``bundle_id``, ``build`` and ``channel`` and find the build they
+        name now (``latest`` of a channel follows that channel)."""
         bundle_id = _require_bundle_id(request.get("bundle_id"))
         build_ref = request.get("build", LATEST)
         if build_ref is None:
@@ -176,15 +204,29 @@ class LinkService:
                 'build must be a build id like "20261124T002616Z-1a2b3c4d5e" or "latest".',
                 code="invalid_build_id",
             )
-        ttl = self._ttl(request.get("ttl_seconds"))
+        channel = request.get("channel")
+        if channel is not None:
+            if not is_valid_channel(channel):
+                raise BadRequest(
+                    "channel must be 1 to 40 lower-case letters, digits, '.', '_' or '-'.",
+                    code="invalid_channel",
+                )
+            if build_ref != LATEST:
+                raise BadRequest(
+                    'channel goes with build "latest" (a build id already names one build).',
+                    code="invalid_channel",
+                )
 
         if build_ref == LATEST:
-            build_id = indexes.latest_build_id(self.store.get_app_index(bundle_id))
+            app_index = self.store.get_app_index(bundle_id)
+            build_id = indexes.latest_build_id(app_index, channel)
             if build_id is None:
-                if self.store.get_app_index(bundle_id) is None:
+                if app_index is None:
                     raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
+                where = f" in channel {channel}" if channel else ""
                 raise NotFound(
-                    f"App {bundle_id} has no build that can be installed.", code="no_builds"
+                    f"App {bundle_id} has no build{where} that can be installed.",
+                    code="no_builds",
                 )
         else:
             build_id = build_ref
@@ -193,7 +235,13 @@ class LinkService:
             raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
         if record.revoked:
             raise Gone(f"Build {build_id} of {bundle_id} was revoked.", code="revoked")
+        return LinkTarget(record=record, latest=build_ref == LATEST, channel=channel)
 
+    def mint_link(
+        self, target: LinkTarget, *, ttl: int, now: int, invite_id: str | None = None
+    ) -> LinkResult:
+        record = target.record
+        bundle_id, build_id = record.bundle_id, record.build_id
         base = self.config.distribution_url
         if self.config.public_mode:
             # Public mode: the processor's static artefacts are the link; nothing expires.
@@ -211,9 +259,11 @@ class LinkService:
         token = tokens.mint_token(
             self._ring(),
             bundle_id=bundle_id,
-            build_id=None if build_ref == LATEST else build_id,
+            build_id=None if target.latest else build_id,
             not_before=now,
             expires_at=expires_at,
+            channel=target.channel if target.latest else None,
+            invite_id=invite_id,
         )
         manifest_url = manifest_url_for(base, token)
         return LinkResult(
@@ -248,12 +298,50 @@ class LinkService:
         record = revoke_build(self.store, bundle_id, build_id, revoked_at=iso_utc(now))
         if record is None:
             raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+        self.emit(bus_events.build_revoked(bundle_id, build_id, record.revoked_at))
         return {"bundle_id": bundle_id, "build_id": build_id, "revoked_at": record.revoked_at}
+
+    def update_notes(self, bundle_id: str, build_id: str, body: Mapping[str, Any]) -> JsonDoc:
+        """Replace a build's release notes (``{"notes": "..."}``, null clears them)."""
+        bundle_id = _require_bundle_id(bundle_id)
+        build_id = _require_build_id(build_id)
+        unknown = sorted(set(body) - {"notes"})
+        if unknown or "notes" not in body:
+            raise BadRequest('Send {"notes": "..."} (or null to clear them).', code="invalid_field")
+        raw = body.get("notes")
+        if raw is not None and not isinstance(raw, str):
+            raise BadRequest("notes must be a string or null.", code="invalid_notes")
+        notes = clean_notes(raw)
+        record = self.store.get_build(bundle_id, build_id)
+        if record is None:
+            raise NotFound(f"App {bundle_id} has no build {build_id}.", code="unknown_build")
+        updated = replace(record, notes=notes)
+        self.store.put_build_record(updated)
+        self.store.update_app_index(
+            bundle_id, lambda current: indexes.set_notes(current, bundle_id, build_id, notes)
+        )
+        return {"bundle_id": bundle_id, "build_id": build_id, "notes": notes}
+
+    def emit(self, event: bus_events.Event) -> None:
+        """Events are best effort: a bus outage must not fail the request."""
+        if self.events is None:
+            return
+        try:
+            self.events.put(event.detail_type, event.detail)
+        except Exception as error:
+            logger.warning("putting an event failed", exc_info=error)
 
     # ------------------------------------------------------------- public routes
 
     def open_link(self, token: str, *, now: int) -> tuple[tokens.LinkClaims, BuildRecord]:
         """The build a token opens now, or ``PublicRefusal`` with the page to show."""
+        claims, record, _ = self.open_invite_link(token, now=now)
+        return claims, record
+
+    def open_invite_link(
+        self, token: str, *, now: int
+    ) -> tuple[tokens.LinkClaims, BuildRecord, JsonDoc | None]:
+        """``open_link`` plus the invite the token was minted for (None for plain links)."""
         if self.config.public_mode:
             # Public stacks serve the static artefacts under /builds/; tokens mean nothing.
             raise PublicRefusal("not_found", page_kind="not_found")
@@ -271,11 +359,14 @@ class LinkService:
         except tokens.TokenError:
             raise PublicRefusal("forbidden", page_kind="forbidden") from None
 
+        if claims.scope != tokens.SCOPE_INSTALL:
+            raise PublicRefusal("forbidden", page_kind="forbidden")
+        invite = self._check_invite(claims.invite_id) if claims.invite_id is not None else None
         bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
         build_id = None
         if bundle_id is not None:
             build_id = claims.build_id or indexes.latest_build_id(
-                self.store.get_app_index(bundle_id)
+                self.store.get_app_index(bundle_id), claims.channel
             )
         record = None
         if bundle_id is not None and build_id is not None:
@@ -286,13 +377,14 @@ class LinkService:
             raise PublicRefusal("gone", page_kind="revoked")
         if record.revoked:
             raise PublicRefusal("revoked", page_kind="revoked", title=record.facts.title)
-        return claims, record
+        return claims, record, invite
 
     def install_page(self, token: str, *, now: int) -> InstallPageContext:
         """What the install page of a token shows now (the handler renders it)."""
         from ipadrop.render import page
 
-        claims, record = self.open_link(token, now=now)
+        claims, record, invite = self.open_invite_link(token, now=now)
+        self.record_activity(activity.PAGE_OPENED, claims, record, invite, now=now)
         base = self.config.distribution_url
         icon_png = None
         if record.has_icon:
@@ -310,13 +402,16 @@ class LinkService:
             revoked=record.revoked,
             contact=self.config.contact,
             now=datetime.fromtimestamp(now, tz=UTC),
+            notes=record.notes,
+            channel=record.channel,
         )
 
     def manifest(self, token: str, *, now: int) -> bytes:
         """The manifest for the build a token opens, asset URLs signed from ``now``."""
         from ipadrop.render.manifest import build_manifest
 
-        _, record = self.open_link(token, now=now)
+        claims, record, invite = self.open_invite_link(token, now=now)
+        self.record_activity(activity.INSTALL_STARTED, claims, record, invite, now=now)
         asset_expiry = now + self.config.asset_url_ttl_seconds
         sign = self._sign()
         base = self.config.distribution_url
@@ -331,9 +426,35 @@ class LinkService:
             icon_url=asset_url(bucket_keys.ICON_NAME) if record.has_icon else None,
         )
 
+    def record_activity(
+        self,
+        kind: activity.ActivityType,
+        claims: tokens.LinkClaims,
+        record: BuildRecord,
+        invite: JsonDoc | None,
+        *,
+        now: int,
+    ) -> None:
+        """Best effort: a table outage must not keep a tester from installing."""
+        if self.people is None:
+            return
+        email = invite.get("email") if invite else None
+        item = activity.new_event(kind, at=now, invite_id=claims.invite_id, email=email)
+        try:
+            self.people.put_activity(record.bundle_id, record.build_id, item)
+        except Exception as error:
+            logger.warning("recording activity failed", exc_info=error)
+
     # ------------------------------------------------------------------ helpers
 
-    def _ttl(self, raw: Any) -> int:
+    def _check_invite(self, invite_id: str) -> JsonDoc:
+        """An invite's token works while its invite exists and is not revoked."""
+        invite = self.people.get_invite(invite_id) if self.people is not None else None
+        if invite is None or invite.get("revoked_at"):
+            raise PublicRefusal("revoked", page_kind="revoked")
+        return invite
+
+    def ttl(self, raw: Any) -> int:
         cfg = self.config
         if raw is None:
             return cfg.ttl_default_seconds

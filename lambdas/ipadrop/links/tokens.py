@@ -5,10 +5,14 @@ Pure: no I/O, no clock (callers pass ``now``), stdlib only.
 Wire format (version 1), base64url without padding over ``payload || tag``::
 
     payload = version:u8  flags:u8  kid_len:u8 kid  not_before:u32  expires_at:u32
-              bundle  [build]
+              [bundle]  [build]  [channel]  [invite]
+    bundle  absent when flag NO_BUNDLE (an enrollment link that names no app)
     bundle  = len:u8 + the bundle id packed 6 bits a character      (flag BUNDLE_DIGEST clear)
             | 8 bytes of SHA-256 over the bundle id                  (flag BUNDLE_DIGEST set)
     build   = upload time:u32 + the id's 10 base-36 characters:u56  (absent when flag LATEST)
+    channel = len:u8 + the channel packed 6 bits a character         (flag CHANNEL: "latest" of it)
+    invite  = the invite id's 8 bytes (16 hex characters)            (flag INVITE)
+    scope   = flag ENROLL set: an enrollment link, else an install link
     tag     = HMAC-SHA256(key[kid], DOMAIN || payload)[:16]
 
 Apple bundle ids use exactly 64 characters (letters, digits, ``.``, ``-``), so
@@ -41,9 +45,10 @@ TOKEN_VERSION = 1
 TAG_LENGTH = 16  # 128 bits of HMAC-SHA256
 BUNDLE_DIGEST_LENGTH = 8
 FULL_BUNDLE_ID_MAX = 64  # longer ids travel as a digest
-# Longest token this version can mint is ~140 characters; anything longer than
-# this bound is refused before any decoding work is done.
-MAX_TOKEN_LENGTH = 160
+# Longest token this version can mint is ~176 characters (16-character key id,
+# 64-character bundle id, 40-character channel, invite id); anything longer
+# than this bound is refused before any decoding work is done.
+MAX_TOKEN_LENGTH = 192
 MIN_SECRET_LENGTH = 32
 MAX_KID_LENGTH = 16
 LATEST = "latest"
@@ -51,7 +56,25 @@ LATEST = "latest"
 _DOMAIN = b"ipadrop-link-token\x00"
 _FLAG_LATEST = 0x01
 _FLAG_BUNDLE_DIGEST = 0x02
-_KNOWN_FLAGS = _FLAG_LATEST | _FLAG_BUNDLE_DIGEST
+_FLAG_INVITE = 0x04
+_FLAG_ENROLL = 0x08
+_FLAG_CHANNEL = 0x10
+_FLAG_NO_BUNDLE = 0x20
+_KNOWN_FLAGS = (
+    _FLAG_LATEST
+    | _FLAG_BUNDLE_DIGEST
+    | _FLAG_INVITE
+    | _FLAG_ENROLL
+    | _FLAG_CHANNEL
+    | _FLAG_NO_BUNDLE
+)
+SCOPE_INSTALL = "install"
+SCOPE_ENROLL = "enroll"
+INVITE_ID_LENGTH = 16  # hex characters (8 bytes in a token)
+_INVITE_ID = re.compile(r"^[0-9a-f]{16}$")
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+_CHANNEL_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789._-"
+_CHANNEL_INDEX = {ch: i for i, ch in enumerate(_CHANNEL_ALPHABET)}
 _KID = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
 _BUNDLE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
@@ -151,7 +174,10 @@ class LinkClaims:
 
     ``bundle_id`` is None when the token carries only ``bundle_digest`` (very
     long ids); resolve it with :func:`bundle_digest` against the apps index.
-    ``build_id`` is None for ``latest``.
+    ``build_id`` is None for ``latest`` (of ``channel`` when set).
+    ``invite_id`` names the invite the token was minted for (revoking the
+    invite refuses this token only); ``scope`` is ``install`` or ``enroll``.
+    An enrollment token may name no app: ``bundle_id`` None and an empty digest.
     """
 
     kid: str
@@ -160,12 +186,21 @@ class LinkClaims:
     build_id: str | None
     not_before: int
     expires_at: int
+    channel: str | None = None
+    invite_id: str | None = None
+    scope: str = SCOPE_INSTALL
+
+    @property
+    def names_no_bundle(self) -> bool:
+        return self.bundle_id is None and not self.bundle_digest
 
     @property
     def is_latest(self) -> bool:
         return self.build_id is None
 
     def names_bundle(self, bundle_id: str) -> bool:
+        if self.names_no_bundle:
+            return False
         if self.bundle_id is not None:
             return self.bundle_id == bundle_id
         return hmac.compare_digest(self.bundle_digest, bundle_digest(bundle_id))
@@ -180,14 +215,22 @@ def bundle_digest(bundle_id: str) -> bytes:
 def mint_token(
     ring: KeyRing,
     *,
-    bundle_id: str,
+    bundle_id: str | None,
     build_id: str | None,
     not_before: int,
     expires_at: int,
+    channel: str | None = None,
+    invite_id: str | None = None,
+    scope: str = SCOPE_INSTALL,
 ) -> str:
     """A token for ``build_id`` of ``bundle_id`` (``None`` or ``"latest"``: the newest build
-    when the link is used). Raises ``ValueError`` for ids or times it cannot carry."""
-    if not is_valid_bundle_id(bundle_id):
+    -- of ``channel`` when given -- when the link is used). ``invite_id`` ties it to one
+    invite; ``scope`` ``enroll`` makes an enrollment link (which may name no app).
+    Raises ``ValueError`` for ids or times it cannot carry."""
+    if bundle_id is None:
+        if scope != SCOPE_ENROLL:
+            raise ValueError("only an enrollment token may name no app")
+    elif not is_valid_bundle_id(bundle_id):
         raise ValueError(f"invalid bundle id: {bundle_id!r}")
     if build_id == LATEST:
         build_id = None
@@ -195,15 +238,33 @@ def mint_token(
         raise ValueError(f"invalid build id: {build_id!r}")
     if not 0 <= not_before < expires_at <= _U32_MAX:
         raise ValueError("token times must satisfy 0 <= not_before < expires_at < 2**32")
+    if scope not in (SCOPE_INSTALL, SCOPE_ENROLL):
+        raise ValueError(f"invalid scope: {scope!r}")
+    if channel is not None and (build_id is not None or not _CHANNEL.fullmatch(channel)):
+        raise ValueError(f"invalid channel (or a channel with a build id): {channel!r}")
+    if invite_id is not None and not _INVITE_ID.fullmatch(invite_id):
+        raise ValueError(f"invalid invite id: {invite_id!r}")
 
     flags = 0
     if build_id is None:
         flags |= _FLAG_LATEST
-    if len(bundle_id) > FULL_BUNDLE_ID_MAX:
+    if scope == SCOPE_ENROLL:
+        flags |= _FLAG_ENROLL
+    if bundle_id is None:
+        flags |= _FLAG_NO_BUNDLE
+        bundle_part = b""
+    elif len(bundle_id) > FULL_BUNDLE_ID_MAX:
         flags |= _FLAG_BUNDLE_DIGEST
         bundle_part = bundle_digest(bundle_id)
     else:
         bundle_part = bytes([len(bundle_id)]) + _pack_bundle_id(bundle_id)
+    extra = b""
+    if channel is not None:
+        flags |= _FLAG_CHANNEL
+        extra += bytes([len(channel)]) + _pack(channel, _CHANNEL_INDEX)
+    if invite_id is not None:
+        flags |= _FLAG_INVITE
+        extra += bytes.fromhex(invite_id)
     kid = ring.current.encode("ascii")
     payload = b"".join(
         (
@@ -212,6 +273,7 @@ def mint_token(
             _TIMES.pack(not_before, expires_at),
             bundle_part,
             b"" if build_id is None else _pack_build_id(build_id),
+            extra,
         )
     )
     tag = _tag(ring.keys[ring.current], payload)
@@ -274,7 +336,11 @@ def _parse_body(kid: str, body: bytes, *, flags: int) -> LinkClaims:
     not_before, expires_at = _TIMES.unpack_from(body, 0)
     rest = body[_TIMES.size :]
     bundle_id: str | None
-    if flags & _FLAG_BUNDLE_DIGEST:
+    if flags & _FLAG_NO_BUNDLE:
+        if flags & (_FLAG_BUNDLE_DIGEST) or not flags & _FLAG_ENROLL:
+            raise ValueError("no bundle outside an enrollment token")
+        bundle_id, digest = None, b""
+    elif flags & _FLAG_BUNDLE_DIGEST:
         bundle_id = None
         digest, rest = rest[:BUNDLE_DIGEST_LENGTH], rest[BUNDLE_DIGEST_LENGTH:]
         if len(digest) != BUNDLE_DIGEST_LENGTH:
@@ -289,6 +355,19 @@ def _parse_body(kid: str, body: bytes, *, flags: int) -> LinkClaims:
     if not flags & _FLAG_LATEST:
         build_id = _unpack_build_id(rest[:11])
         rest = rest[11:]
+    channel: str | None = None
+    if flags & _FLAG_CHANNEL:
+        length = rest[0]
+        packed_length = _packed_length(length)
+        channel = _unpack(rest[1 : 1 + packed_length], length, _CHANNEL_ALPHABET)
+        if not _CHANNEL.fullmatch(channel) or build_id is not None:
+            raise ValueError("not a channel")
+        rest = rest[1 + packed_length :]
+    invite_id: str | None = None
+    if flags & _FLAG_INVITE:
+        if len(rest) < 8:
+            raise ValueError("short invite id")
+        invite_id, rest = rest[:8].hex(), rest[8:]
     if rest:
         raise ValueError("trailing bytes")
     return LinkClaims(
@@ -298,6 +377,9 @@ def _parse_body(kid: str, body: bytes, *, flags: int) -> LinkClaims:
         build_id=build_id,
         not_before=not_before,
         expires_at=expires_at,
+        channel=channel,
+        invite_id=invite_id,
+        scope=SCOPE_ENROLL if flags & _FLAG_ENROLL else SCOPE_INSTALL,
     )
 
 
@@ -305,23 +387,31 @@ def _packed_length(chars: int) -> int:
     return (chars * 6 + 7) // 8
 
 
-def _pack_bundle_id(bundle_id: str) -> bytes:
+def _pack(text: str, index: Mapping[str, int]) -> bytes:
     value = 0
-    for ch in bundle_id:
-        value = (value << 6) | _BUNDLE_INDEX[ch]
-    length = _packed_length(len(bundle_id))
-    return (value << (length * 8 - len(bundle_id) * 6)).to_bytes(length, "big")
+    for ch in text:
+        value = (value << 6) | index[ch]
+    length = _packed_length(len(text))
+    return (value << (length * 8 - len(text) * 6)).to_bytes(length, "big")
 
 
-def _unpack_bundle_id(data: bytes, chars: int) -> str:
+def _unpack(data: bytes, chars: int, alphabet: str) -> str:
     if len(data) != _packed_length(chars):
-        raise ValueError("short bundle id")
+        raise ValueError("short packed text")
     value = int.from_bytes(data, "big") >> (len(data) * 8 - chars * 6)
     out = []
     for _ in range(chars):
         value, index = divmod(value, 64)
-        out.append(_BUNDLE_ALPHABET[index])
-    bundle_id = "".join(reversed(out))
+        out.append(alphabet[index])  # IndexError (refused) past the alphabet
+    return "".join(reversed(out))
+
+
+def _pack_bundle_id(bundle_id: str) -> bytes:
+    return _pack(bundle_id, _BUNDLE_INDEX)
+
+
+def _unpack_bundle_id(data: bytes, chars: int) -> str:
+    bundle_id = _unpack(data, chars, _BUNDLE_ALPHABET)
     if not is_valid_bundle_id(bundle_id):
         raise ValueError("not a bundle id")
     return bundle_id

@@ -14,15 +14,18 @@ same event ends in one complete build.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from ipadrop.distribution import events as bus_events
+from ipadrop.distribution.metadata import UploadMetadata, parse_upload_metadata
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.build_ids import make_build_id
 from ipadrop.domain.model import AppFacts, BuildRecord, Inspection
-from ipadrop.domain.ports import JsonDoc, ObjectInfo, PublishStore, UploadChanged
+from ipadrop.domain.ports import EventPublisher, JsonDoc, ObjectInfo, PublishStore, UploadChanged
 from ipadrop.publishing.results import published_result, rejected_result
 from ipadrop.publishing.revoke import refresh_apps_index
 from ipadrop.reading.errors import IpaRejected
@@ -30,6 +33,19 @@ from ipadrop.text import iso_utc, version_label
 
 if TYPE_CHECKING:
     from ipadrop.reading.sources import RangeSource
+
+logger = logging.getLogger("ipadrop.publisher")
+
+
+class Notifier(Protocol):
+    """Invites a published build's ``notify`` targets; returns how many were sent.
+
+    Must be idempotent (the processor re-runs it when the event is retried):
+    ``ipadrop.distribution.invites.InviteService.notify_build`` derives each
+    invite id from the build and the address and sends only unsent invites.
+    """
+
+    def __call__(self, record: BuildRecord) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,8 @@ def _render_page(
         revoked=False,
         contact=None,
         now=now,
+        notes=record.notes,
+        channel=record.channel,
     )
     return render_install_page(context)
 
@@ -169,6 +187,10 @@ class PublishOutcome:
     bundle_id: str | None = None
     reason: str | None = None
     pruned_build_ids: tuple[str, ...] = ()
+    invited: int = 0
+    # Sending the invitations failed; the build is published and the result
+    # says so. The processor raises so the event is retried (docs/ARCHITECTURE.md).
+    notify_failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +212,8 @@ class Publisher:
     renderers: Renderers = field(default_factory=default_renderers)
     inspect: Callable[[RangeSource], Inspection] = _inspect_with_reader
     clock: Callable[[], datetime] = _utcnow
+    notifier: Notifier | None = None
+    events: EventPublisher | None = None
 
     def publish(self, event: UploadEvent) -> PublishOutcome:
         key = event.key
@@ -199,7 +223,11 @@ class Publisher:
 
         prior = self.store.get_result(key)
         if prior and prior.get("status") == "published" and prior.get("build_id") == build_id:
-            # Re-delivered after a complete publish (maybe only the delete was left).
+            # Re-delivered after a complete publish (maybe only the delete was
+            # left, or the invitations, when sending them failed).
+            invited, failed = 0, False
+            if prior.get("notify_pending"):
+                invited, failed = self._retry_notify(key, prior)
             self._finish_upload(key, event.etag)
             return PublishOutcome(
                 "duplicate",
@@ -207,6 +235,8 @@ class Publisher:
                 f"already published as build {build_id}",
                 build_id=build_id,
                 bundle_id=prior.get("bundle_id"),
+                invited=invited,
+                notify_failed=failed,
             )
 
         info = self.store.head_object(key)
@@ -228,12 +258,14 @@ class Publisher:
                 )
         except IpaRejected as rejected:
             self.store.put_result(key, rejected_result(key, rejected, processed_at=self.clock()))
+            self._emit(bus_events.upload_rejected(key, rejected.code, rejected.message))
             return PublishOutcome(
                 "rejected", key, rejected.message, reason=rejected.code, build_id=None
             )
 
+        meta = parse_upload_metadata(info.metadata)
         try:
-            record, created = self._publish_build(event, build_id, info, inspection)
+            record, created = self._publish_build(event, build_id, info, inspection, meta)
         except UploadChanged:
             return PublishOutcome(
                 "skipped", key, "the upload was replaced after this event", reason="superseded"
@@ -241,7 +273,20 @@ class Publisher:
         pruned = self._update_indexes(record)
         for old_build_id in pruned:
             self.store.delete_build(record.bundle_id, old_build_id)
-        self.store.put_result(key, published_result(record, processed_at=self.clock()))
+        invited, notify_warning = self._notify(record)
+        warnings = [*meta.warnings, *([notify_warning] if notify_warning else [])]
+        self.store.put_result(
+            key,
+            published_result(
+                record,
+                processed_at=self.clock(),
+                warnings=warnings,
+                invited=invited,
+                notify_pending=notify_warning is not None,
+            ),
+        )
+        if created:
+            self._emit(bus_events.build_published(record, invited=invited, warnings=warnings))
         self._finish_upload(key, info.etag)
         verb = "published" if created else "completed"
         label = version_label(record.facts.version, record.facts.build)
@@ -252,10 +297,56 @@ class Publisher:
             build_id=build_id,
             bundle_id=record.bundle_id,
             pruned_build_ids=tuple(pruned),
+            invited=invited,
+            notify_failed=notify_warning is not None,
         )
 
+    def _notify(self, record: BuildRecord) -> tuple[int, dict[str, str] | None]:
+        """Invite ``notify``; a failure is a warning, never an unpublished build."""
+        if not record.notify or self.notifier is None:
+            return 0, None
+        try:
+            return self.notifier(record), None
+        except Exception as error:  # any failure: the build stays published
+            logger.warning("sending invitations failed", exc_info=error)
+            return 0, {
+                "code": "notify_failed",
+                "message": "The build is published, but sending its invitations failed; "
+                "they are retried with the upload event.",
+            }
+
+    def _retry_notify(self, key: str, prior: JsonDoc) -> tuple[int, bool]:
+        record = self.store.get_build(str(prior.get("bundle_id")), str(prior.get("build_id")))
+        if record is None:
+            return 0, False
+        invited, warning = self._notify(record)
+        if warning is not None:
+            return 0, True
+        updated = dict(prior)
+        updated["invited"] = invited
+        updated["notify_pending"] = False
+        updated["warnings"] = [
+            w for w in prior.get("warnings") or [] if w.get("code") != "notify_failed"
+        ]
+        self.store.put_result(key, updated)
+        return invited, False
+
+    def _emit(self, event: bus_events.Event) -> None:
+        """Events are best effort: a bus outage must not fail a publish."""
+        if self.events is None:
+            return
+        try:
+            self.events.put(event.detail_type, event.detail)
+        except Exception as error:
+            logger.warning("putting an event failed", exc_info=error)
+
     def _publish_build(
-        self, event: UploadEvent, build_id: str, info: ObjectInfo, inspection: Inspection
+        self,
+        event: UploadEvent,
+        build_id: str,
+        info: ObjectInfo,
+        inspection: Inspection,
+        meta: UploadMetadata,
     ) -> tuple[BuildRecord, bool]:
         """Artefacts, then ``build.json``. Returns the stored record and whether it is new."""
         facts = inspection.facts
@@ -278,6 +369,9 @@ class Publisher:
             uploaded_at=iso_utc(event.event_time),
             published_at=iso_utc(now),
             has_icon=has_icon,
+            notes=meta.notes,
+            channel=meta.channel,
+            notify=meta.notify,
         )
         self.store.copy_upload(
             event.key, bundle_id=bundle_id, build_id=build_id, size=info.size, etag=info.etag

@@ -17,11 +17,23 @@ from ipadrop.text import iso_utc, version_label
 RESULT_SCHEMA = 1
 
 
-def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
-    """``installable`` and ``warnings`` come from ``devices.diagnosis`` at ``processed_at``:
-    a build system learns then what a tester would learn at the install page."""
+def published_result(
+    record: BuildRecord,
+    *,
+    processed_at: datetime,
+    warnings: list[dict[str, str]] | None = None,
+    invited: int = 0,
+    notify_pending: bool = False,
+) -> JsonDoc:
+    """``warnings``: ``[{"code", "message"}]`` (metadata dropped, invitations not sent,
+    ...); ``invited``: invitations sent for ``notify``; ``notify_pending``: sending
+    failed and is retried with the event (docs/ARCHITECTURE.md, "Distribution").
+    ``installable`` and the diagnosis' findings (first in ``warnings``) come from
+    ``devices.diagnosis`` at ``processed_at``: a build system learns then what a
+    tester would learn at the install page."""
     facts = record.facts
     label = version_label(facts.version, facts.build)
+    diagnosis = diagnose_build(facts, now=processed_at).result_fields()
     return {
         "schema": RESULT_SCHEMA,
         "status": "published",
@@ -33,7 +45,13 @@ def published_result(record: BuildRecord, *, processed_at: datetime) -> JsonDoc:
         "title": facts.title,
         "message": f"Published {facts.title} {label} as build {record.build_id}.",
         "processed_at": iso_utc(processed_at),
-        **diagnose_build(facts, now=processed_at).result_fields(),
+        "notes": record.notes,
+        "channel": record.channel,
+        "notify": list(record.notify),
+        "invited": invited,
+        "notify_pending": notify_pending,
+        "installable": diagnosis["installable"],
+        "warnings": diagnosis["warnings"] + list(warnings or []),
     }
 
 

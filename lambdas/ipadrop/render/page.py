@@ -23,7 +23,8 @@ import segno
 from markupsafe import Markup
 
 from ipadrop.devices.diagnosis import Finding, device_findings, diagnose_build, in_profile
-from ipadrop.domain.model import AppFacts, DeviceRecord
+from ipadrop.distribution.notes import note_lines
+from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts, DeviceRecord
 from ipadrop.render.urls import itms_services_url
 from ipadrop.text import format_utc, human_size
 
@@ -81,6 +82,8 @@ class InstallPageContext:
     revoked: bool = False
     contact: str | None = None  # whom testers ask for a new link
     now: datetime | None = None  # defaults to the current time
+    notes: str | None = None  # "What's new": plain text from the uploader
+    channel: str = DEFAULT_CHANNEL
     # The tester's enrolled device, when known (their invite or this domain's cookie).
     device: DeviceRecord | None = None
     enroll_url: str | None = None  # /d/<token>: find out this device's UDID
@@ -231,6 +234,8 @@ def render_install_page(ctx: InstallPageContext) -> str:
         build_id=ctx.build_id,
         contact=_contact_view(ctx.contact),
         page_data=page_data,
+        notes_lines=note_lines(ctx.notes),
+        channel=ctx.channel,
     )
 
 

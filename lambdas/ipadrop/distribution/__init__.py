@@ -1,0 +1,1 @@
+"""Distribution: release notes, channels, invitations, activity (docs/ARCHITECTURE.md)."""
