@@ -65,6 +65,10 @@ class DeviceAnswer:
     digest: str  # SHA-256 of the whole body: the same body twice is a replay
 
 
+def is_udid(value: str) -> bool:
+    return bool(_UDID.fullmatch(value))
+
+
 def challenge_for(token: str) -> str:
     """The challenge a token's profile carries, checked in the answer: an answer
     captured from one link cannot be posted to another."""
@@ -225,7 +229,6 @@ def _signature_ok(signer: Any, content: bytes, certificate: Any) -> bool:
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
     algorithms = {
-        "sha1": hashes.SHA1(),
         "sha256": hashes.SHA256(),
         "sha384": hashes.SHA384(),
         "sha512": hashes.SHA512(),

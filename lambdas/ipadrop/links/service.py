@@ -483,6 +483,10 @@ class LinkService:
             )
         return raw
 
+    def key_ring(self) -> tokens.KeyRing:
+        """The token key ring (for minting links of other kinds, e.g. enrollment)."""
+        return self._ring()
+
     def _ring(self) -> tokens.KeyRing:
         if self._key_ring is None:
             raise RuntimeError("no token key ring is configured")
