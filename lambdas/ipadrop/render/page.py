@@ -239,6 +239,44 @@ def render_install_page(ctx: InstallPageContext) -> str:
     )
 
 
+def render_enroll_page(
+    *,
+    app_title: str | None,
+    mobileconfig_url: str,
+    signed_profile: bool,
+    contact: str | None = None,
+) -> str:
+    """``/d/<token>``: explains the device check and offers the profile."""
+    return _render(
+        "enroll.html.j2",
+        done=False,
+        app_title=app_title,
+        mobileconfig_url=mobileconfig_url,
+        signed_profile=signed_profile,
+        contact=_contact_view(contact),
+    )
+
+
+def render_enrolled_page(
+    *,
+    app_title: str | None,
+    device: DeviceRecord | None,
+    listed: bool | None,
+    install_url: str | None,
+    contact: str | None = None,
+) -> str:
+    """``/d/<token>/done``: the device and whether the build's profile lists it."""
+    return _render(
+        "enroll.html.j2",
+        done=True,
+        app_title=app_title,
+        device=device,
+        listed=listed,
+        install_url=install_url if listed is not False else None,
+        contact=_contact_view(contact),
+    )
+
+
 GoneReason = Literal["expired", "revoked"]
 
 
