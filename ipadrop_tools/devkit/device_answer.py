@@ -145,3 +145,23 @@ def device_answer(**fields: Any) -> bytes:
     """A complete signed answer (fields as ``device_answer_plist`` takes them)."""
     ca = fields.pop("ca", None)
     return signed_device_answer(device_answer_plist(**fields), ca=ca)
+
+
+@functools.lru_cache(maxsize=1)
+def operator_signing_identity() -> tuple[bytes, bytes]:
+    """An operator's profile-signing certificate (PEM, self-signed RSA-2048) and its
+    key (PEM, PKCS#8), as the Secrets Manager secret for enrollment signing holds them."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = _name("Example Corp profile signing")
+    certificate = _certificate(
+        "Example Corp profile signing", name, key.public_key(), key, ca=False
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem

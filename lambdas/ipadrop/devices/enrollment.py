@@ -151,12 +151,19 @@ def parse_device_response(body: bytes) -> DeviceAnswer:
         udid=udid.upper(),
         product=_matching(plist.get("PRODUCT"), _PRODUCT),
         version=_matching(plist.get("VERSION"), _VERSION),
-        device_name=clean_text(plist.get("DEVICE_NAME"), max_length=64),
+        device_name=_name(plist.get("DEVICE_NAME")),
         serial=_matching(plist.get("SERIAL"), _SERIAL),
         challenge=clean_text(plist.get("CHALLENGE"), max_length=128),
         content=content,
         digest=hashlib.sha256(body).hexdigest(),
     )
+
+
+def _name(value: object) -> str | None:
+    """A device name as people typed it: whitespace runs become one space."""
+    if not isinstance(value, str):
+        return None
+    return clean_text(re.sub(r"\s+", " ", value[:256]), max_length=64)
 
 
 def _matching(value: object, pattern: re.Pattern[str]) -> str | None:
