@@ -26,10 +26,17 @@ ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/apps"),
     (apigw.HttpMethod.GET, "/apps/{bundle_id}/builds"),
     (apigw.HttpMethod.DELETE, "/apps/{bundle_id}/builds/{build_id}"),
+    (apigw.HttpMethod.GET, "/devices"),
+    (apigw.HttpMethod.POST, "/enrollments"),
 )
 PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/i/{token}"),
     (apigw.HttpMethod.GET, "/m/{token}/manifest.plist"),
+    # Device enrollment (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis").
+    (apigw.HttpMethod.GET, "/d/{token}"),
+    (apigw.HttpMethod.GET, "/d/{token}/enroll.mobileconfig"),
+    (apigw.HttpMethod.POST, "/d/{token}/enroll"),
+    (apigw.HttpMethod.GET, "/d/{token}/done"),
 )
 
 _ACCESS_LOG_FORMAT = json.dumps(
