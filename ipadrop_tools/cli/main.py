@@ -19,6 +19,8 @@ _COMMAND_MODULES = {
     "apps": "remote.commands",
     "builds": "remote.commands",
     "revoke": "remote.commands",
+    "devices": "remote.devices_cmd",
+    "enroll": "remote.devices_cmd",
 }
 
 
