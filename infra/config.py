@@ -62,6 +62,10 @@ class IpadropConfig:
     keep_uploads: bool = False
     contact: str | None = None
     cloudfront_key_generation: int = 1
+    # Distribution (infra/people.py): invitation sender, event mails, SES rate.
+    sender_email: str | None = None
+    notify_email: str | None = None
+    ses_max_send_rate: int = 14
 
     @property
     def has_custom_domain(self) -> bool:
@@ -133,6 +137,9 @@ class IpadropConfig:
             keep_uploads=_bool(get, "keep_uploads"),
             contact=(contact.strip() or None) if contact else None,
             cloudfront_key_generation=_int(get, "cloudfront_key_generation", 1, minimum=1),
+            sender_email=_matching(get, "sender_email", _EMAIL, "an e-mail address"),
+            notify_email=_matching(get, "notify_email", _EMAIL, "an e-mail address"),
+            ses_max_send_rate=_int(get, "ses_max_send_rate", 14, minimum=1),
         )
 
 

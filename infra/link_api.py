@@ -17,6 +17,7 @@ from constructs import Construct
 
 from infra.lambda_defaults import LambdaFactory
 from infra.nag import acknowledge
+from ipadrop.settings import DISTRIBUTION_ADMIN_ROUTES
 
 LINK_HANDLER = "ipadrop.handlers.link.handler"
 
@@ -28,6 +29,7 @@ ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.DELETE, "/apps/{bundle_id}/builds/{build_id}"),
     (apigw.HttpMethod.GET, "/devices"),
     (apigw.HttpMethod.POST, "/enrollments"),
+    *((apigw.HttpMethod(method), path) for method, path in DISTRIBUTION_ADMIN_ROUTES),
 )
 PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/i/{token}"),

@@ -20,6 +20,7 @@ from infra.domain import CLOUDFRONT_CERTIFICATE_REGION, CertificateStack, Custom
 from infra.lambda_defaults import LambdaFactory
 from infra.link_api import LinkApi
 from infra.nag import acknowledge_all
+from infra.people import Distribution
 from infra.processor import Processor
 from infra.signing_keys import SigningKeys
 from infra.storage import BUILDS_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX, Cdn, Storage
@@ -174,6 +175,23 @@ class IpadropStack(cdk.Stack):
                 string_value=self.distribution_url,
                 description="ipadrop: public base URL, read by the link function at cold start",
             )
+
+        # Groups, invitations, activity, e-mail, events (infra/people.py).
+        self.distribution = Distribution(
+            self,
+            "Distribution",
+            factory=factory,
+            bucket=bucket,
+            log_bucket=self.storage.log_bucket,
+            link=self.link_api.function,
+            processor=self.processor.function,
+            token_secret=self.keys.token_secret if self.keys is not None else None,
+            sender_email=config.sender_email,
+            notify_email=config.notify_email,
+            max_send_rate=config.ses_max_send_rate,
+            domain_name=config.domain_name,
+            zone=self.domain.zone if self.domain is not None else None,
+        )
 
         self._grant_least_privilege()
         self._acknowledge_generated_findings()

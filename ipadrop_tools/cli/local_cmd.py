@@ -16,6 +16,9 @@ from typing import Any
 SAMPLE_BUNDLE_ID = "com.example.ipadrop.sample"
 SAMPLE_TITLE = "ipadrop Sample"
 SAMPLE_UPLOAD_NAME = "sample.ipa"
+SAMPLE_GROUP = "qa"
+SAMPLE_TESTER = "tester@example.com"
+SAMPLE_NOTES = "First sample build.\nRead about ipadrop at https://github.com/"
 SAMPLE_WAIT_SECONDS = 60
 
 IOS_NOTE = (
@@ -138,6 +141,7 @@ def _print_banner(stack: Any, elapsed: float) -> None:
 
 def _publish_sample(stack: Any, state_dir: Path) -> int:
     """Generate the sample IPA, drop it in the bucket, wait for it, mint a link."""
+    from ipadrop.distribution.metadata import encode_upload_metadata
     from ipadrop_tools.cli.remote.commands import mint_link
     from ipadrop_tools.cli.remote.target import CliError, local_target
     from ipadrop_tools.cli.remote.upload import upload_and_wait, upload_key_for
@@ -148,7 +152,12 @@ def _publish_sample(stack: Any, state_dir: Path) -> int:
     try:
         target = local_target(stack.url)
         key = upload_key_for(sample, target.drop_prefix, None)
-        outcome = upload_and_wait(target, sample, key, timeout=SAMPLE_WAIT_SECONDS)
+        # A sample tester group, invited by the upload itself (docs/ARCHITECTURE.md).
+        target.api("PUT", f"/groups/{SAMPLE_GROUP}", {"emails": [SAMPLE_TESTER]})
+        metadata = encode_upload_metadata(notes=SAMPLE_NOTES, channel="main", notify=[SAMPLE_GROUP])
+        outcome = upload_and_wait(
+            target, sample, key, timeout=SAMPLE_WAIT_SECONDS, metadata=metadata
+        )
         result = outcome.result or {}
         if result.get("status") != "published":
             print(f"error: the sample app was rejected: {result.get('message')}", file=sys.stderr)
@@ -161,6 +170,7 @@ def _publish_sample(stack: Any, state_dir: Path) -> int:
     print(f"  Install page   {link['install_url']}")
     print(f"  itms-services  {link['itms_services_url']}")
     print(f"  Link expires   {link['expires_at']}")
+    print(f"  Invitation     sent to {SAMPLE_TESTER}: see {stack.url}/_local/outbox")
     print()
     print(IOS_NOTE)
     print(flush=True)

@@ -21,6 +21,11 @@ _COMMAND_MODULES = {
     "revoke": "remote.commands",
     "devices": "remote.devices_cmd",
     "enroll": "remote.devices_cmd",
+    "invite": "remote.distribution_cmds",
+    "uninvite": "remote.distribution_cmds",
+    "groups": "remote.distribution_cmds",
+    "group": "remote.distribution_cmds",
+    "activity": "remote.distribution_cmds",
 }
 
 

@@ -44,3 +44,27 @@ def verify_sender(sesv2: Any, email: str = LOCAL_SENDER) -> str:
 def sent_count(ses_v1: Any) -> int:
     """Messages moto's SES accepted (SES v1 and v2 share moto's backend)."""
     return int(ses_v1.get_send_quota()["SentLast24Hours"])
+
+
+def provision_distribution(backend: Any, state_dir: Any, bucket: str) -> dict[str, str]:
+    """Table, sender identity; returns the environment the handlers read."""
+    from ipadrop.settings import (
+        EVENT_BUS_ENV,
+        SENDER_EMAIL_ENV,
+        SES_MAX_SEND_RATE_ENV,
+        TABLE_ENV,
+    )
+
+    table = people_table_name(bucket)
+    create_people_table(backend.client("dynamodb"), table)
+    verify_sender(backend.client("sesv2"), LOCAL_SENDER)
+    return {
+        TABLE_ENV: table,
+        SENDER_EMAIL_ENV: LOCAL_SENDER,
+        SES_MAX_SEND_RATE_ENV: "50",
+        EVENT_BUS_ENV: "default",
+    }
+
+
+def people_table_name(bucket: str) -> str:
+    return f"{bucket}-people"

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ipadrop.settings import DISTRIBUTION_ADMIN_ROUTES
+
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "local"
 LOCAL_REGION = "us-east-1"
@@ -70,6 +72,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/d/{token}/done", admin=False),
     Route("GET", "/devices", admin=True),
     Route("POST", "/enrollments", admin=True),
+    *(Route(method, path, admin=True) for method, path in DISTRIBUTION_ADMIN_ROUTES),
 )
 
 

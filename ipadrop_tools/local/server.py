@@ -68,6 +68,10 @@ class ServerContext:
     # One "container": Lambda runs one event at a time per instance, and the
     # handler's resolver keeps the current event on a module-level object.
     link_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Distribution hooks (ipadrop_tools/local/outbox.py): extra local pages
+    # (path -> response or None) and the CloudFront-style access log.
+    local_pages: Callable[[str], HttpResponse | None] | None = None
+    access_log: Callable[..., None] | None = None
 
 
 def _xml_error(status: int, code: str, message: str) -> HttpResponse:
@@ -135,6 +139,10 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             body = self._read_body()
             if path.startswith("/" + BUILDS_PREFIX) and self.command in ("GET", "HEAD"):
                 status, sent = self._serve_build_file(path, parts.query)
+                if self.context.access_log is not None and self.command == "GET":
+                    self.context.access_log(
+                        path=path, query=parts.query, status=status, sent=sent, headers=self.headers
+                    )
             else:
                 response = self._route(path, parts.query, body)
                 status = response.status
@@ -166,6 +174,10 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         ctx = self.context
         if path == "/_local/config" and self.command == "GET":
             return _json_response(200, dict(ctx.config))
+        if ctx.local_pages is not None and self.command == "GET":
+            page = ctx.local_pages(path)
+            if page is not None:
+                return page
         if path == "/" and self.command in ("GET", "HEAD"):
             text = _INDEX_TEXT.format(url=ctx.config.get("distribution_url", ""))
             return HttpResponse(200, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
@@ -192,7 +204,13 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: HttpResponse, *, body: bytes | None = None) -> int:
         payload = response.body if body is None else body
         self.send_response(response.status)
-        security_headers = self.context.security_headers
+        own = {name.lower() for name, _ in response.headers}
+        # A local page may bring its own policy (the outbox shows e-mail styles).
+        security_headers = tuple(
+            (name, value)
+            for name, value in self.context.security_headers
+            if not (name.lower() == "content-security-policy" and name.lower() in own)
+        )
         names = {name.lower() for name, _ in security_headers}
         for name, value in response.headers:
             if name.lower() not in names and name.lower() != "content-length":

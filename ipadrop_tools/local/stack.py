@@ -11,6 +11,7 @@ local stack; tests run it as a subprocess.
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import logging
 import os
@@ -106,6 +107,13 @@ class LocalStack:
         self.backend = start_backend(self.options.endpoint_url)
         provisioned = provision(self.backend, state)
         self._configure_environment()
+        from ipadrop_tools.local import distribution as local_distribution
+        from ipadrop_tools.local import outbox
+
+        os.environ.update(
+            local_distribution.provision_distribution(self.backend, state.directory, state.bucket)
+        )
+        outbox.install_outbox(state.directory)
 
         processor = _load_handler(PROCESSOR_HANDLER)
         link = _load_handler(LINK_HANDLER)
@@ -129,6 +137,16 @@ class LocalStack:
                 security_headers=(
                     *SECURITY_HEADERS,
                     ("Content-Security-Policy", content_security_policy()),
+                ),
+                local_pages=functools.partial(outbox.local_page, state.directory),
+                access_log=outbox.LocalAccessLog(
+                    state.directory,
+                    record=outbox.download_recorder(
+                        self.backend.client("s3"),
+                        state.bucket,
+                        self.backend.client("dynamodb"),
+                        local_distribution.people_table_name(state.bucket),
+                    ),
                 ),
             ),
         )
@@ -180,6 +198,7 @@ class LocalStack:
             "region": LOCAL_REGION,
             "cloudfront_key_pair_id": self.state.cloudfront_key_pair_id,
             "state_dir": str(self.state.directory.resolve()),
+            "outbox_url": f"{self.url}/_local/outbox",
         }
 
     def stop(self) -> None:

@@ -53,6 +53,17 @@ SES_MAX_SEND_RATE_ENV = "IPADROP_SES_MAX_SEND_RATE"
 EVENT_BUS_ENV = "IPADROP_EVENT_BUS"
 ACCESS_LOG_PREFIX_ENV = "IPADROP_ACCESS_LOG_PREFIX"
 DEFAULT_SES_MAX_SEND_RATE = 14
+# Admin API routes of distribution (handlers/distribution_routes.py), in API Gateway's
+# syntax: infra/link_api.py and the local stack's router add them from here.
+DISTRIBUTION_ADMIN_ROUTES: tuple[tuple[str, str], ...] = (
+    ("PUT", "/groups/{name}"),
+    ("GET", "/groups"),
+    ("DELETE", "/groups/{name}"),
+    ("POST", "/invites"),
+    ("DELETE", "/invites/{invite_id}"),
+    ("GET", "/apps/{bundle_id}/builds/{build_id}/activity"),
+    ("PUT", "/apps/{bundle_id}/builds/{build_id}/notes"),
+)
 # The people table's keys (adapters/table.py, infra/people.py, the local stack).
 TABLE_PARTITION_KEY = "pk"
 TABLE_SORT_KEY = "sk"

@@ -16,6 +16,7 @@ from ipadrop.domain.bucket_keys import (
     is_valid_bundle_id,
     result_key,
 )
+from ipadrop_tools.cli.remote.distribution_cmds import add_upload_options, upload_metadata
 from ipadrop_tools.cli.remote.durations import parse_ttl
 from ipadrop_tools.cli.remote.output import (
     apps_table,
@@ -65,12 +66,19 @@ def cmd_upload(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"{path} is not a file.", status=2)
+    metadata = upload_metadata(args)  # checked before anything is uploaded
     target = resolve_target(args)
     person = is_person() and not args.json
     with _upload_progress(path, person) as progress:
         key = upload_key_for(path, target.drop_prefix, args.key_name)
         outcome = upload_and_wait(
-            target, path, key, wait=not args.no_wait, timeout=args.timeout, progress=progress
+            target,
+            path,
+            key,
+            wait=not args.no_wait,
+            timeout=args.timeout,
+            progress=progress,
+            metadata=metadata,
         )
     if outcome.result is None:
         if args.json:
@@ -237,6 +245,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="exit 0 even when the build was published but no device can install it",
     )
+    add_upload_options(upload)
     _add_target_options(upload)
     upload.set_defaults(func=_run(cmd_upload))
 

@@ -77,6 +77,7 @@ def upload_and_wait(
     wait: bool = True,
     timeout: float = DEFAULT_WAIT_SECONDS,
     progress: Callable[[int], None] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> UploadOutcome:
     from boto3.exceptions import S3UploadFailedError
     from boto3.s3.transfer import TransferConfig
@@ -94,7 +95,11 @@ def upload_and_wait(
             str(path),
             target.bucket,
             key,
-            ExtraArgs={"ContentType": "application/octet-stream"},
+            ExtraArgs={
+                "ContentType": "application/octet-stream",
+                # notes/channel/notify (docs/ARCHITECTURE.md, "Distribution")
+                **({"Metadata": metadata} if metadata else {}),
+            },
             Config=config,
             Callback=progress,
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ipadrop.distribution import activity
 from ipadrop.distribution import events as bus_events
+from ipadrop.distribution.access_logs import INVITE_QUERY
 from ipadrop.distribution.metadata import is_valid_channel
 from ipadrop.distribution.notes import clean_notes
 from ipadrop.domain import bucket_keys, indexes
@@ -432,7 +433,12 @@ class LinkService:
 
         def asset_url(name: str) -> str:
             key = bucket_keys.build_file_key(record.bundle_id, record.build_id, name)
-            return sign(f"{base}/{key}", expires_at=asset_expiry)
+            url = f"{base}/{key}"
+            if name == bucket_keys.IPA_NAME and claims.invite_id is not None:
+                # Signed with the URL, logged by CloudFront: download_finished
+                # is attributed from the access log (distribution/access_logs.py).
+                url += f"?{INVITE_QUERY}={claims.invite_id}"
+            return sign(url, expires_at=asset_expiry)
 
         return build_manifest(
             facts=record.facts,

@@ -114,6 +114,33 @@ def _clean_message(message: str | None) -> str | None:
     return cleaned[:MAX_MESSAGE_LENGTH] if cleaned else None
 
 
+def _header_text(value: str) -> str:
+    """Text for a header: controls already removed by ``clean_text``; RFC 2047
+    encoded-word openers broken up, because the stdlib's folding decodes them
+    (an encoded CR LF would come out as a real line break, a new header)."""
+    return value.replace("=?", "= ?").replace("?=", "? =")
+
+
+_EXPECTED_HEADERS = {
+    "from",
+    "to",
+    "subject",
+    "message-id",
+    "date",
+    "auto-submitted",
+    "mime-version",
+    "content-type",
+}
+
+
+def _check_headers(raw: bytes) -> None:
+    """Defence in depth: the top-level header block holds exactly our headers."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii", errors="replace")
+    names = [line.split(":", 1)[0].lower() for line in head.split("\r\n") if line[:1] not in " \t"]
+    if set(names) - _EXPECTED_HEADERS or len(names) != len(set(names)):
+        raise ValueError("refusing to send a message whose headers were altered")
+
+
 def compose_invite(mail: InviteMail, *, sent_at: int | None = None) -> tuple[str, bytes]:
     """The subject and the whole MIME message (bytes, CRLF line ends) for ``SendEmail``.
 
@@ -124,11 +151,11 @@ def compose_invite(mail: InviteMail, *, sent_at: int | None = None) -> tuple[str
     message = EmailMessage(policy=email.policy.SMTP)
     # Address() refuses CR/LF and quotes the display name as needed.
     message["From"] = Address(
-        display_name=clean_text(mail.sender_name, max_length=80) or "",
+        display_name=_header_text(clean_text(mail.sender_name, max_length=80) or ""),
         addr_spec=mail.sender_email,
     )
     message["To"] = Address(addr_spec=mail.to)
-    message["Subject"] = rendered.subject  # clean_text removed every control character
+    message["Subject"] = _header_text(rendered.subject)  # no controls: clean_text
     message["Message-ID"] = make_msgid(domain=mail.message_id_domain)
     if sent_at is not None:
         from datetime import UTC, datetime
@@ -148,4 +175,6 @@ def compose_invite(mail: InviteMail, *, sent_at: int | None = None) -> tuple[str
                     disposition="inline",
                     filename="icon.png",
                 )
-    return rendered.subject, message.as_bytes()
+    raw = message.as_bytes()
+    _check_headers(raw)
+    return rendered.subject, raw
