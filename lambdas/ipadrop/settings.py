@@ -228,6 +228,8 @@ TEAM_EMAIL_ENV = "IPADROP_TEAM_EMAIL"  # told when a device is not in a build's 
 ENROLL_SIGNING_SECRET_ENV = "IPADROP_ENROLL_SIGNING_SECRET_ID"  # noqa: S105 (a variable name)
 DEVICE_CA_SECRET_ENV = "IPADROP_DEVICE_CA_SECRET_ID"  # noqa: S105 (a variable name)
 ENROLL_ORGANIZATION_ENV = "IPADROP_ENROLL_ORGANIZATION"  # shown by iOS on the profile
+# IPADROP_ASC_SECRET_ID: {"issuer_id", "key_id", "private_key_pem"} (an App Store Connect API key)
+ASC_SECRET_ENV = "IPADROP_ASC_SECRET_ID"  # noqa: S105 (a variable name)
 DEVICE_COOKIE = "ipadrop_device"  # set on the distribution domain after enrollment
 DEVICE_COOKIE_MAX_AGE = 365 * 86400
 
@@ -238,6 +240,7 @@ class DeviceSettings:
     signing_secret_id: str | None
     device_ca_secret_id: str | None
     organization: str
+    app_store_connect_secret_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeviceSettings:
@@ -247,4 +250,5 @@ class DeviceSettings:
             signing_secret_id=env.get(ENROLL_SIGNING_SECRET_ENV, "").strip() or None,
             device_ca_secret_id=env.get(DEVICE_CA_SECRET_ENV, "").strip() or None,
             organization=env.get(ENROLL_ORGANIZATION_ENV, "").strip()[:64] or "ipadrop",
+            app_store_connect_secret_id=env.get(ASC_SECRET_ENV, "").strip() or None,
         )

@@ -335,3 +335,41 @@ def test_profile_info_devices_survive_build_json(world: tuple[Stack, Sent]) -> N
         "certificates_expire_at",
     }
     assert device_answer_plist()  # the devkit builds plists as iOS does
+
+
+def test_a_device_not_in_the_profile_is_registered_with_app_store_connect(
+    world: tuple[Stack, Sent],
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ipadrop.adapters.appstore import AppStoreConnect
+    from ipadrop.handlers import wiring
+    from ipadrop_tools.devkit.fake_appstore import FakeAppStore, fake_app_store
+
+    stack, sent = world
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fake = FakeAppStore(public_key=key.public_key(), key_id="KEY123", issuer_id="iss")
+    token = token_of(stack)
+    with fake_app_store(fake) as url:
+        service = wiring.devices()
+        service.registrar = lambda: AppStoreConnect(
+            issuer_id="iss", key_id="KEY123", private_key_pem=pem, base_url=url
+        )
+        listed = device_answer(udid=LISTED, challenge=challenge_for(token))
+        assert call("POST", f"/d/{token}/enroll", body=listed, headers=PKCS7)["statusCode"] == 301
+        assert fake.devices == {}  # already in the profile: nothing to register
+        stranger = device_answer(
+            udid=STRANGER, device_name="Bob's iPad", challenge=challenge_for(token)
+        )
+        assert call("POST", f"/d/{token}/enroll", body=stranger, headers=PKCS7)["statusCode"] == 301
+    assert fake.devices[STRANGER]["attributes"]["name"] == "Bob's iPad"
+    registered = [d for t, d in sent.events if t == "Device Registered"]
+    assert len(registered) == 1
+    assert registered[0]["udid"] == STRANGER
+    assert registered[0]["apple_device_id"] == fake.devices[STRANGER]["id"]

@@ -102,6 +102,24 @@ class RuntimeSecrets:
             raise SecretUnusable(f'secret {secret_id} has no "private_key_pem" PEM text')
         return certificate.encode("ascii"), key.encode("ascii")
 
+    def app_store_connect_key(self, secret_id: str) -> tuple[str, str, bytes]:
+        """``{"issuer_id", "key_id", "private_key_pem"}`` -> (issuer id, key id, .p8 PEM)."""
+        text = self._secret_text(secret_id)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SecretUnusable(f"secret {secret_id} is not valid JSON") from None
+        fields = [
+            data.get(k) if isinstance(data, dict) else None
+            for k in ("issuer_id", "key_id", "private_key_pem")
+        ]
+        if not all(isinstance(f, str) and f for f in fields):
+            raise SecretUnusable(
+                f'secret {secret_id} needs "issuer_id", "key_id" and "private_key_pem"'
+            )
+        issuer, key_id, pem = (str(f) for f in fields)
+        return issuer, key_id, pem.encode("ascii")
+
     def device_ca_certificates(self, secret_id: str) -> list[bytes]:
         """A PEM bundle of the CA certificates device answers must chain to, as DER."""
         from cryptography import x509

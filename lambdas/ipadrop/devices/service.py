@@ -22,7 +22,7 @@ from ipadrop.devices.diagnosis import in_profile
 from ipadrop.distribution import events as bus_events
 from ipadrop.domain import bucket_keys
 from ipadrop.domain.model import BuildRecord, DeviceRecord
-from ipadrop.domain.ports import DeviceStore, JsonDoc, Mailer, OutgoingMail
+from ipadrop.domain.ports import DeviceRegistrar, DeviceStore, JsonDoc, Mailer, OutgoingMail
 from ipadrop.links import tokens
 from ipadrop.links.service import BadRequest, LinkService, NotFound, PublicRefusal
 from ipadrop.text import iso_utc
@@ -31,6 +31,9 @@ logger = logging.getLogger("ipadrop.devices")
 
 DEVICE_ENROLLED = "Device Enrolled"
 DEVICE_NOT_IN_PROFILE = "Device Not In Profile"
+# Emitted after App Store Connect registered a device: a CI pipeline can regenerate
+# the profile and re-sign (docs/DEPLOY.md).
+DEVICE_REGISTERED = "Device Registered"
 # A used answer is remembered this long (replays refused); far beyond any link's life.
 ANSWER_MEMORY_SECONDS = 30 * 86400
 _CREATE_FIELDS = frozenset({"bundle_id", "ttl_seconds"})
@@ -76,6 +79,7 @@ class DeviceService:
     # Loaded on first use (Secrets Manager in Lambda): None when not configured.
     signing: Callable[[], SigningMaterial | None] = lambda: None
     anchors: Callable[[], list[bytes]] = list
+    registrar: Callable[[], DeviceRegistrar | None] = lambda: None
 
     # ---------------------------------------------------------------- links
 
@@ -168,6 +172,7 @@ class DeviceService:
             self.links.emit(bus_events.Event(DEVICE_NOT_IN_PROFILE, detail))
             self.links.record_activity("device_not_in_profile", claims, record, invite, now=now)
             self._tell_team(device, record)
+            self._register(device, detail)
         return device
 
     def known_device(self, token: str, *, cookie_udid: str | None, now: int) -> DeviceRecord | None:
@@ -239,6 +244,22 @@ class DeviceService:
         except Exception as error:
             logger.warning("loading the device CA certificates failed", exc_info=error)
             return []
+
+    def _register(self, device: DeviceRecord, detail: JsonDoc) -> None:
+        """Best effort: the device is stored and the team told either way."""
+        try:
+            registrar = self.registrar()
+            if registrar is None:
+                return
+            apple_id = registrar.register_device(
+                udid=device.udid, name=device.name or device.product or device.udid[-8:]
+            )
+        except Exception as error:
+            logger.warning("registering the device with App Store Connect failed", exc_info=error)
+            return
+        self.links.emit(
+            bus_events.Event(DEVICE_REGISTERED, {**detail, "apple_device_id": apple_id})
+        )
 
     def _tell_team(self, device: DeviceRecord, record: BuildRecord) -> None:
         if self.mailer is None or self.team_email is None or self.sender_email is None:

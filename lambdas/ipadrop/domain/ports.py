@@ -194,3 +194,11 @@ class DeviceStore(Protocol):
         """Record that a device answer with this SHA-256 was used; False when it
         already was (a replay): the caller then changes nothing."""
         ...
+
+
+class DeviceRegistrar(Protocol):
+    """Registers a device with Apple (App Store Connect), so the next profile lists it."""
+
+    def register_device(self, *, udid: str, name: str) -> str:
+        """Apple's id of the device; raises when Apple refuses or cannot be reached."""
+        ...

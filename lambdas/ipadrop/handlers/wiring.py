@@ -172,6 +172,14 @@ def build_devices(
             return []
         return secrets.device_ca_certificates(settings.device_ca_secret_id)
 
+    def registrar() -> Any:
+        if settings.app_store_connect_secret_id is None:
+            return None
+        from ipadrop.adapters.appstore import AppStoreConnect
+
+        issuer, key_id, pem = secrets.app_store_connect_key(settings.app_store_connect_secret_id)
+        return AppStoreConnect(issuer_id=issuer, key_id=key_id, private_key_pem=pem)
+
     mailer = None
     if distribution.sender_email is not None and settings.team_email is not None:
         from ipadrop.adapters.mailer import SesMailer
@@ -191,6 +199,7 @@ def build_devices(
         mailer=mailer,
         signing=signing,
         anchors=anchors,
+        registrar=registrar,
     )
 
 
