@@ -1,6 +1,6 @@
 """``python -m bench`` (``make bench``): every benchmark, each beside its baseline.
 
-    .venv/bin/python -m bench [--quick] [--only processor,link,page,bundle] [--fuzz]
+    .venv/bin/python -m bench [--quick] [--only processor,reading,link,page,bundle] [--fuzz]
 
 Prints the machine, then one table per benchmark, and writes all figures to
 ``bench/out/results.json``. ``--quick`` trims sizes and repetitions (a smoke
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import bundle, fuzz_long, link, page, processor
+from bench import bundle, fuzz_long, link, page, processor, reading
 from bench.common import ROOT, machine
 
 OUT = ROOT / "bench" / "out"
@@ -26,7 +26,7 @@ OUT = ROOT / "bench" / "out"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
-    parser.add_argument("--only", default="processor,link,page,bundle")
+    parser.add_argument("--only", default="processor,reading,link,page,bundle")
     parser.add_argument("--fuzz", action="store_true", help="also the 100k-case fuzz run")
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp IPAs")
     args = parser.parse_args(argv)
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "processor": lambda: processor.main(
             (["--sizes", "10M,300M", "--repeat", "1"] if quick else []) + workdir
         ),
+        "reading": lambda: reading.main([]),
         "link": lambda: link.main(
             ["--runs", "3", "--requests", "100", "--seconds", "1"] if quick else []
         ),

@@ -142,11 +142,22 @@ def render_folder(
         upload_marker=f"{stat.st_size}:{sha256}",
     )
     icon_png = inspection.icon_png
+    sized_icons = tuple(
+        name
+        for name in (bucket_keys.DISPLAY_IMAGE_NAME, bucket_keys.FULL_SIZE_IMAGE_NAME)
+        if icon_png and name in inspection.icon_files
+    )
+
+    def icon_url(name: str) -> str | None:
+        return join_base_url(base, name) if icon_png and name in sized_icons else None
+
     manifest_url = join_base_url(base, bucket_keys.MANIFEST_NAME)
     manifest = build_manifest(
         facts=facts,
         ipa_url=join_base_url(base, bucket_keys.IPA_NAME),
         icon_url=join_base_url(base, bucket_keys.ICON_NAME) if icon_png else None,
+        display_image_url=icon_url(bucket_keys.DISPLAY_IMAGE_NAME),
+        full_size_image_url=icon_url(bucket_keys.FULL_SIZE_IMAGE_NAME),
         sha256=sha256 if integrity else None,
         sha256_chunk_size=DEFAULT_CHUNK_SIZE if integrity else None,
         chunk_hashes=chunk_hashes if integrity else None,
@@ -172,6 +183,7 @@ def render_folder(
         uploaded_at=_iso(uploaded),
         published_at=_iso(now),
         has_icon=icon_png is not None,
+        icon_files=sized_icons,
     )
 
     outputs: dict[str, bytes] = {
@@ -183,6 +195,8 @@ def render_folder(
     }
     if icon_png:
         outputs[bucket_keys.ICON_NAME] = icon_png
+        for name in sized_icons:
+            outputs[name] = inspection.icon_files[name]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []

@@ -46,6 +46,17 @@ _INTERESTING_U16 = (0, 1, 0xFF, 0x7FFF, 0xFFFF)
 def seed_ipas(real_dir: Path | None) -> list[bytes]:
     """Real IPAs (when the shared fixtures are present) and a spread of generated ones."""
     seeds = [path.read_bytes() for path in sorted(real_dir.rglob("*.ipa"))] if real_dir else []
+    # IPAs whose icon lives only in a real asset catalog (LZVN and Icon Composer).
+    for folder in ("Mosquito1123__WTResign", "marcinkapturski__wdio-ios-app"):
+        catalog = real_dir / folder / "Assets.car" if real_dir else None
+        if catalog is not None and catalog.is_file():
+            seeds.append(
+                build_ipa_bytes(
+                    icon=None,
+                    app_dir_name=APP.split("/", 1)[1],
+                    extra_entries=[(f"{APP}/Assets.car", catalog.read_bytes())],
+                )
+            )
     seeds += [
         build_ipa_bytes(),
         build_ipa_bytes(plist_format="xml", icon="png", profile="ad-hoc", zip64=True),

@@ -10,8 +10,6 @@ for 100k+ cases.
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,17 +33,6 @@ def fuzz(examples: int) -> settings:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         database=None,
     )
-
-
-@pytest.fixture(scope="module")
-def traced_memory() -> Iterator[None]:
-    """Requested after the seeds, so building them is not traced (it is slow traced)."""
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    yield
-    if started:
-        tracemalloc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -61,19 +61,16 @@ def test_install_command_targets_lambda_platform(tmp_path: Path) -> None:
         assert "--only-binary :all:" in joined
 
 
-def test_copy_leaves_out_cli_local_devkit_and_caches(tmp_path: Path) -> None:
+def test_copy_keeps_the_whole_runtime_package_but_caches(tmp_path: Path) -> None:
     source = tmp_path / "src"
     package = source / "ipadrop"
     for relative in (
         "__init__.py",
         "handlers/link.py",
         "render/templates/page.html.j2",
-        "cli/main.py",
-        "local/server.py",
-        "devkit/sample_ipa.py",
         "__pycache__/x.cpython-311.pyc",
         "render/__pycache__/y.cpython-311.pyc",
-        "render/cli/kept.py",  # only top-level cli/ is excluded
+        "render/cli/kept.py",
     ):
         (package / relative).parent.mkdir(parents=True, exist_ok=True)
         (package / relative).write_text("# test\n")
@@ -87,6 +84,13 @@ def test_copy_leaves_out_cli_local_devkit_and_caches(tmp_path: Path) -> None:
         "ipadrop/render/templates/page.html.j2",
         "ipadrop/render/cli/kept.py",
     }
+
+
+def test_tooling_lives_outside_the_lambda_source_root() -> None:
+    # No exclusion list: the tooling package is simply not under lambdas/.
+    assert not (LAMBDA_SOURCE_ROOT / "ipadrop" / "cli").exists()
+    assert not (LAMBDA_SOURCE_ROOT / "ipadrop_tools").exists()
+    assert (LAMBDA_SOURCE_ROOT.parent / "ipadrop_tools" / "cli" / "main.py").is_file()
 
 
 def _elf_machine(path: Path) -> int:

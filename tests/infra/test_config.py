@@ -85,3 +85,26 @@ def test_custom_domain_without_account_is_a_clear_error(tmp_path: Any) -> None:
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert "a custom domain needs a concrete account and region" in completed.stderr
+
+
+def test_distribution_context_keys() -> None:
+    config = parse(sender_email="builds@example.com", notify_email="team@example.com")
+    assert (config.sender_email, config.notify_email, config.ses_max_send_rate) == (
+        "builds@example.com",
+        "team@example.com",
+        14,
+    )
+    assert parse(ses_max_send_rate="50").ses_max_send_rate == 50
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"sender_email": "not an address"}, "context sender_email must be an e-mail address"),
+        ({"notify_email": "a@b\nc"}, "context notify_email must be an e-mail address"),
+        ({"ses_max_send_rate": "0"}, "ses_max_send_rate must be at least 1"),
+    ],
+)
+def test_bad_distribution_context(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse(**context)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from ipadrop.settings import DISTRIBUTION_ADMIN_ROUTES
 from tests.infra.conftest import (
     Synth,
     as_list,
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra-default")]
 PROCESSOR = "ipadrop.handlers.processor.handler"
 LINK = "ipadrop.handlers.link.handler"
 KEYPAIR = "ipadrop.handlers.keypair.handler"
+ACCESS_LOGS = "ipadrop.handlers.access_logs.handler"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
@@ -239,7 +241,7 @@ def test_response_headers_policy_matches_the_install_page(synthesized: Synth) ->
 
 def test_every_function_has_the_factory_defaults(synthesized: Synth) -> None:
     functions = functions_by_handler(synthesized)
-    assert set(functions) == {PROCESSOR, LINK, KEYPAIR}
+    assert set(functions) == {PROCESSOR, LINK, KEYPAIR, ACCESS_LOGS}
     log_groups = synthesized.resources("AWS::Logs::LogGroup")
     for handler, properties in functions.items():
         assert properties["Architectures"] == ["arm64"], handler
@@ -295,9 +297,15 @@ def test_link_function_environment(synthesized: Synth) -> None:
 
 def test_processor_trigger_retries_and_dead_letter_queue(synthesized: Synth) -> None:
     processor_id = logical_id_of_function(synthesized, PROCESSOR)
-    (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
-    (configuration,) = notifications["Properties"]["NotificationConfiguration"][
-        "LambdaFunctionConfigurations"
+    # Two notification resources: the artefact bucket (processor) and the log
+    # bucket (access-log function, infra/people.py).
+    (configuration,) = [
+        config
+        for notifications in synthesized.resources("Custom::S3BucketNotifications").values()
+        for config in notifications["Properties"]["NotificationConfiguration"][
+            "LambdaFunctionConfigurations"
+        ]
+        if config["LambdaFunctionArn"] == {"Fn::GetAtt": [processor_id, "Arn"]}
     ]
     assert configuration["Events"] == ["s3:ObjectCreated:*"]
     assert configuration["LambdaFunctionArn"] == {"Fn::GetAtt": [processor_id, "Arn"]}
@@ -309,8 +317,11 @@ def test_processor_trigger_retries_and_dead_letter_queue(synthesized: Synth) -> 
 
     (queue_id, queue) = next(iter(synthesized.resources("AWS::SQS::Queue").items()))
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    (invoke_config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
-    assert invoke_config["Properties"]["FunctionName"] == {"Ref": processor_id}
+    (invoke_config,) = [
+        config
+        for config in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": processor_id}
+    ]
     assert invoke_config["Properties"]["MaximumRetryAttempts"] == 2
     assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"] == {
         "Destination": {"Fn::GetAtt": [queue_id, "Arn"]}
@@ -355,7 +366,11 @@ def test_processor_s3_permissions_are_prefix_scoped(synthesized: Synth) -> None:
     assert all(r == b or r.startswith(f"{b}/") for r in everything)
     assert not any(action in ("s3:*", "*") for action in grants)
     actions = {a for s in statements for a in as_list(s["Action"])}
-    assert not any(a.startswith(("secretsmanager:", "ssm:")) for a in actions)
+    # The processor reads one secret, the token keys (it mints links for ``notify``).
+    assert {a for a in actions if a.startswith(("secretsmanager:", "ssm:"))} <= {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+    }
 
 
 def test_link_s3_permissions_are_builds_only(synthesized: Synth) -> None:
@@ -390,7 +405,10 @@ def test_secrets_are_read_only_by_the_functions_that_need_them(synthesized: Synt
     assert "secretsmanager:PutSecretValue" in keypair
     (cloudfront_key_secret,) = keypair["secretsmanager:PutSecretValue"]
     assert set().union(*keypair.values()) == {cloudfront_key_secret}
-    assert secret_access(PROCESSOR) == {}
+    # The processor mints invite links for ``notify``: the token keys, read only.
+    processor = secret_access(PROCESSOR)
+    assert set(processor) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert set().union(*processor.values()) == secrets - {cloudfront_key_secret}
 
 
 # --- API -----------------------------------------------------------------------
@@ -406,6 +424,7 @@ def test_routes_and_their_authorization(synthesized: Synth) -> None:
         "GET /apps": "AWS_IAM",
         "GET /apps/{bundle_id}/builds": "AWS_IAM",
         "DELETE /apps/{bundle_id}/builds/{build_id}": "AWS_IAM",
+        **{f"{method} {path}": "AWS_IAM" for method, path in DISTRIBUTION_ADMIN_ROUTES},
         "GET /i/{token}": "NONE",
         "GET /m/{token}/manifest.plist": "NONE",
         "GET /devices": "AWS_IAM",

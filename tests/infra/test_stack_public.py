@@ -53,6 +53,7 @@ def test_link_function_runs_in_public_mode(synthesized: Synth) -> None:
     assert set(functions) == {
         "ipadrop.handlers.processor.handler",
         "ipadrop.handlers.link.handler",
+        "ipadrop.handlers.access_logs.handler",
     }
     variables = functions["ipadrop.handlers.link.handler"]["Environment"]["Variables"]
     assert variables["IPADROP_PUBLIC_MODE"] == "true"

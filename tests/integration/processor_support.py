@@ -20,6 +20,8 @@ DISTRIBUTION_URL = "https://apps.example.com"
 EXPECTED_HEADERS = {
     bucket_keys.IPA_NAME: ("application/octet-stream", "public, max-age=31536000, immutable"),
     bucket_keys.ICON_NAME: ("image/png", "public, max-age=31536000, immutable"),
+    bucket_keys.DISPLAY_IMAGE_NAME: ("image/png", "public, max-age=31536000, immutable"),
+    bucket_keys.FULL_SIZE_IMAGE_NAME: ("image/png", "public, max-age=31536000, immutable"),
     bucket_keys.MANIFEST_NAME: ("text/xml", "public, max-age=300"),
     bucket_keys.PAGE_NAME: ("text/html; charset=utf-8", "public, max-age=300"),
     ".json": ("application/json", "no-cache"),
@@ -118,7 +120,7 @@ def assert_build_files(
         bucket_keys.BUILD_JSON_NAME,
     ]
     if has_icon:
-        names.append(bucket_keys.ICON_NAME)
+        names += list(bucket_keys.ICON_PIXELS)
     present = set(list_keys(client, bucket, bucket_keys.build_prefix(bundle_id, build_id)))
     for name in names:
         assert bucket_keys.build_file_key(bundle_id, build_id, name) in present, name

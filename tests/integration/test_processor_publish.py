@@ -97,7 +97,7 @@ def test_publishes_a_complete_build_with_the_right_headers(s3: Any, bucket: str)
     assert not object_exists(s3, bucket, key), "the upload is removed after publishing"
 
     written = [k for k in list_keys(s3, bucket) if not k.startswith("uploads/")]
-    assert len(written) == 8  # 5 build files, 2 indexes, 1 result
+    assert len(written) == 10  # 7 build files (the icon at 3 sizes), 2 indexes, 1 result
     for written_key in written:
         assert _headers(s3, bucket, written_key) == _expected_headers(written_key), written_key
 

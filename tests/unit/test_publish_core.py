@@ -55,6 +55,8 @@ def test_writes_happen_in_the_documented_order() -> None:
     assert store.writes == [
         "app.ipa",
         "icon.png",
+        "icon-57.png",
+        "icon-512.png",
         "manifest.plist",
         "index.html",
         "build.json",

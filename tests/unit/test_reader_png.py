@@ -16,7 +16,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def decode_standard_png(data: bytes) -> tuple[int, int, bytes]:
     """A strict reader for what our converter writes: every CRC checked, zlib
-    (not raw deflate) IDAT, 8-bit RGBA, filter 0 rows. Returns width, height, RGBA."""
+    (not raw deflate) IDAT, 8-bit RGBA (RGB when opaque), filter 0 rows. Returns
+    width, height, RGBA."""
     assert data.startswith(PNG_SIGNATURE)
     position, chunks = 8, []
     while position < len(data):
@@ -32,12 +33,22 @@ def decode_standard_png(data: bytes) -> tuple[int, int, bytes]:
     assert kinds[-1] == b"IEND"
     assert b"CgBI" not in kinds
     width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (depth, color, interlace) == (8, 6, 0)
+    assert (depth, interlace) == (8, 0)
+    assert color in (2, 6)
+    channels = 4 if color == 6 else 3
     raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
-    assert len(raw) == height * (1 + width * 4)
-    rows = [raw[r * (1 + width * 4) : (r + 1) * (1 + width * 4)] for r in range(height)]
+    row_bytes = 1 + width * channels
+    assert len(raw) == height * row_bytes
+    rows = [raw[r * row_bytes : (r + 1) * row_bytes] for r in range(height)]
     assert all(row[0] == 0 for row in rows)
-    return width, height, b"".join(row[1:] for row in rows)
+    pixels = b"".join(row[1:] for row in rows)
+    if channels == 4:
+        return width, height, pixels
+    rgba = bytearray(width * height * 4)
+    for channel in range(3):
+        rgba[channel::4] = pixels[channel::3]
+    rgba[3::4] = b"\xff" * (width * height)
+    return width, height, bytes(rgba)
 
 
 def assert_close(actual: bytes, expected: bytes) -> None:
@@ -108,3 +119,33 @@ def test_real_crushed_and_plain_icons(real_fixtures: Path) -> None:
     plain = (folder / "AppIcon29x29@2x.png").read_bytes()
     assert not read_header(plain).cgbi
     assert to_standard_png(plain) == plain
+
+
+@pytest.mark.parametrize("filter_type", [0, 1, 2, 3, 4])
+def test_standard_png_decodes_every_filter(filter_type: int) -> None:
+    from ipadrop.reading.png import decode_png
+    from ipadrop_tools.devkit.sample_ipa import _scanlines
+
+    rgba = sample_icon_rgba(33, 21)
+    ihdr = struct.pack(">IIBBBBB", 33, 21, 8, 6, 0, 0, 0)
+    idat = zlib.compress(_scanlines(33, 21, rgba, filter_type))
+    chunk = _chunk_for_test
+    png = PNG_SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    image = decode_png(png)
+    assert (image.width, image.height, image.rgba) == (33, 21, rgba)
+
+
+def _chunk_for_test(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_large_cgbi_converts_in_proportion() -> None:
+    """A 1024 px CgBI icon (filter None, as Xcode writes them) converts in a
+    fraction of a second (bench/reading.py measures it against the old code)."""
+    import time
+
+    crushed = write_cgbi_png(1024, 1024, rgba=sample_icon_rgba(64, 64) * 256)
+    started = time.perf_counter()
+    converted = cgbi_to_png(crushed)
+    assert time.perf_counter() - started < 1.5  # ~0.1 s idle; CI machines are shared
+    assert read_header(converted).width == 1024

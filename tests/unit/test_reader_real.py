@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from ipadrop.domain import bucket_keys
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.inspector import inspect_ipa
 from ipadrop.reading.profiles import parse_profile
 from ipadrop.reading.sources import CountingSource, LocalFileSource
+from tests.unit.test_reader_assetcatalog import REAL as CATALOGS
 
 IPAS: dict[str, dict[str, Any]] = {
     "icyleaf__app_info/iphone.ipa": {
@@ -84,7 +86,8 @@ IPAS: dict[str, dict[str, Any]] = {
         "title": "Test",
         "minimum_os_version": "13.1",
         "device_family": ["iphone", "ipad"],
-        "icon": None,  # AppIcon60x60 is declared but lives only in Assets.car
+        # AppIcon60x60 is declared but lives only in Assets.car (LZFSE, 180 px).
+        "icon": ("Payload/Test.app/Assets.car#AppIcon", 180),
         "profile": {
             "name": "iOS Team Provisioning Profile: com.ineva.test-rtmp.Test",
             "uuid": "f4ec4d8a-8a0e-493c-add9-8ba1c4b8d638",
@@ -248,7 +251,8 @@ def test_every_file_is_covered(real_fixtures: Path) -> None:
         for path in real_fixtures.rglob("*")
         if path.is_file() and path.name not in ("README.md", "SOURCES.tsv")
     }
-    assert present == set(IPAS) | set(REJECTED) | set(PROFILES) | ICONS
+    catalogs = {f"{folder}/Assets.car" for folder, _ in CATALOGS}  # test_reader_assetcatalog
+    assert present == set(IPAS) | set(REJECTED) | set(PROFILES) | ICONS | catalogs
 
 
 def verify_png(data: bytes) -> tuple[int, int]:
@@ -297,10 +301,15 @@ def test_real_ipa(real_fixtures: Path, relative: str) -> None:
         assert facts.icon is not None
         assert (facts.icon.source, facts.icon.width, facts.icon.height) == (source_name, side, side)
         assert result.icon_png is not None
-        assert verify_png(result.icon_png) == (side, side)
+        page_side = min(side, bucket_keys.ICON_PIXELS[bucket_keys.ICON_NAME])
+        assert verify_png(result.icon_png) == (page_side, page_side)
+        for name, pixels in bucket_keys.ICON_PIXELS.items():
+            assert verify_png(result.icon_files[name]) == (min(side, pixels),) * 2
     _check_profile(facts.profile, expected["profile"])
-    # Never the whole archive once the directory is known (tiny files fit in one tail read).
-    assert source.reads <= 40
+    # Never the whole archive once the directory is known (tiny files fit in one tail read),
+    # and at most three rounds: the tail, then the entries together (then stragglers).
+    assert source.reads <= 6
+    assert source.rounds <= 3
 
 
 def _check_profile(profile: Any, expected: dict[str, Any]) -> None:

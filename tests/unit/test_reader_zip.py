@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -11,7 +12,7 @@ import pytest
 
 from ipadrop.reading.errors import IpaRejected
 from ipadrop.reading.sources import BytesSource, CountingSource
-from ipadrop.reading.zipreader import ZipArchive
+from ipadrop.reading.zipreader import TAIL_BYTES, ZipArchive
 from ipadrop_tools.devkit.sample_ipa import ZipWriter, build_ipa_bytes
 
 
@@ -203,3 +204,53 @@ def test_entry_offset_beyond_the_file_is_truncated() -> None:
         with pytest.raises(IpaRejected) as caught:
             read()
         assert caught.value.code == "truncated"
+
+
+def _noise(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)  # noqa: S311 (test data, incompressible)
+
+
+def test_fetch_coalesces_neighbours_and_batches_the_rest_in_one_round() -> None:
+    far = 600 * 1024  # farther apart than COALESCE_GAP, and out of the tail
+    data = _zip(
+        [
+            ("a.txt", b"alpha" * 10),
+            ("b.txt", b"beta" * 10),
+            ("gap.bin", _noise(far, 1)),
+            ("c.txt", b"gamma" * 10),
+            ("tail.bin", _noise(TAIL_BYTES + 1024, 2)),
+        ]
+    )
+    source = CountingSource(BytesSource(data))
+    archive = ZipArchive(source)
+    assert (source.rounds, source.reads) == (1, 1)  # the tail, with the directory
+    entries = {name: archive.get(name) for name in ("a.txt", "b.txt", "c.txt")}
+    assert all(entries.values())
+    fetched = archive.fetch([(entry, 1000) for entry in entries.values() if entry])
+    assert fetched == {"a.txt": b"alpha" * 10, "b.txt": b"beta" * 10, "c.txt": b"gamma" * 10}
+    # a and b share one ranged read, c gets its own; both in the same round.
+    assert (source.rounds, source.reads) == (2, 3)
+
+
+def test_fetch_reports_each_entry_failure_without_reading_it() -> None:
+    data = _zip([("big.txt", b"x" * 5000), ("ok.txt", b"fine")])
+    source = CountingSource(BytesSource(data))
+    archive = ZipArchive(source)
+    big, ok = archive.get("big.txt"), archive.get("ok.txt")
+    assert big is not None
+    assert ok is not None
+    fetched = archive.fetch([(big, 100), (ok, 100)])
+    assert fetched["ok.txt"] == b"fine"
+    error = fetched["big.txt"]
+    assert isinstance(error, IpaRejected)
+    assert error.code == "entry_too_large"
+    assert source.reads == 1  # both lie in the tail: served from it
+
+
+def test_fetch_of_entries_in_the_tail_costs_nothing_more() -> None:
+    data = _zip([("one.txt", b"1" * 100), ("two.txt", b"2" * 100)])
+    source = CountingSource(BytesSource(data))
+    archive = ZipArchive(source)
+    wanted = [(entry, 1000) for entry in archive.entries]
+    assert archive.fetch(wanted) == {"one.txt": b"1" * 100, "two.txt": b"2" * 100}
+    assert (source.rounds, source.reads) == (1, 1)

@@ -9,7 +9,9 @@ from urllib.parse import unquote
 
 import pytest
 
+from ipadrop.domain.bucket_keys import ICON_PIXELS
 from ipadrop.domain.model import BuildRecord
+from ipadrop.reading.png import read_header
 from ipadrop.render.urls import itms_services_url
 from ipadrop_tools.cli.main import main
 from ipadrop_tools.devkit.sample_ipa import build_ipa
@@ -36,6 +38,8 @@ def test_render_writes_everything_for_a_static_host(
     assert sorted(p.name for p in out.iterdir()) == [
         "app.ipa",
         "build.json",
+        "icon-512.png",
+        "icon-57.png",
         "icon.png",
         "index.html",
         "manifest.plist",
@@ -46,7 +50,11 @@ def test_render_writes_everything_for_a_static_host(
     manifest = plistlib.loads((out / "manifest.plist").read_bytes())
     assets = {a["kind"]: a for a in manifest["items"][0]["assets"]}
     assert assets["software-package"]["url"] == BASE + "app.ipa"
-    assert assets["display-image"]["url"] == BASE + "icon.png"
+    # The sizes the manifest asks for: 57 px to show, 512 px full size (never enlarged).
+    assert assets["display-image"]["url"] == BASE + "icon-57.png"
+    assert assets["full-size-image"]["url"] == BASE + "icon-512.png"
+    sides = {name: read_header((out / name).read_bytes()).width for name in ICON_PIXELS}
+    assert sides == {"icon.png": 180, "icon-57.png": 57, "icon-512.png": 180}
     assert assets["software-package"]["sha256-size"] == 10 * 1024 * 1024
     assert len(assets["software-package"]["sha256s"]) == 1
     assert manifest["items"][0]["metadata"]["title"] == "Field <Notes> & Co"

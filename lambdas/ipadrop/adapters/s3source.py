@@ -9,10 +9,17 @@ requests and well under a megabyte of transfer. ``bytes_read`` and
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+
+# Concurrent ranged GETs of one round (the reader asks for a handful).
+MAX_PARALLEL_GETS = 8
 
 
 def default_s3_client() -> S3Client:
@@ -47,6 +54,7 @@ class S3RangeSource:
         self.etag = etag
         self.bytes_read = 0
         self.requests = 0
+        self._lock = threading.Lock()
         if size is None:
             head = self.client.head_object(Bucket=bucket, Key=key)
             self.requests += 1
@@ -70,6 +78,16 @@ class S3RangeSource:
         response = self.client.get_object(**request)
         with response["Body"] as body:
             data: bytes = body.read()
-        self.requests += 1
-        self.bytes_read += len(data)
+        with self._lock:
+            self.requests += 1
+            self.bytes_read += len(data)
         return data
+
+    def read_many(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Several ranges at once, one GET each in parallel (boto3 clients are
+        thread-safe): one round trip of latency for the lot."""
+        if len(ranges) <= 1:
+            return [self.read_at(offset, length) for offset, length in ranges]
+        workers = min(len(ranges), MAX_PARALLEL_GETS)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda r: self.read_at(r[0], r[1]), ranges))

@@ -61,7 +61,7 @@ CACHE_REVALIDATE = "no-cache"
 
 _BUILD_FILE_HEADERS: dict[str, tuple[str, str]] = {
     bucket_keys.IPA_NAME: ("application/octet-stream", CACHE_IMMUTABLE),
-    bucket_keys.ICON_NAME: ("image/png", CACHE_IMMUTABLE),
+    **dict.fromkeys(bucket_keys.ICON_PIXELS, ("image/png", CACHE_IMMUTABLE)),
     bucket_keys.MANIFEST_NAME: ("text/xml", CACHE_SHORT),
     bucket_keys.PAGE_NAME: ("text/html; charset=utf-8", CACHE_SHORT),
     bucket_keys.BUILD_JSON_NAME: (JSON_TYPE, CACHE_REVALIDATE),

@@ -107,7 +107,11 @@ def _download(values: dict[str, str]) -> IpaDownload | None:
     if values.get("cs-method") != "GET":
         return None
     match = _IPA_PATH.match(unquote(values.get("cs-uri-stem", "")))
-    if match is None:
+    if (
+        match is None
+        or not bucket_keys.is_valid_bundle_id(match.group(1))
+        or not bucket_keys.is_valid_build_id(match.group(2))
+    ):
         return None
     try:
         status = int(values.get("sc-status", "0"))

@@ -60,12 +60,16 @@ class InviteService:
         mailer: Mailer | None,
         sender: Sender | None,
         new_id: Callable[[], str] = lambda: secrets.token_hex(8),
+        workers: int = 8,
     ) -> None:
         self.links = links
         self.people = people
         self.mailer = mailer
         self.sender = sender
         self.new_id = new_id
+        # Invitations are independent: a few at a time, within the mailer's rate.
+        self.workers = max(1, workers)
+        self._icons: dict[tuple[str, str], bytes | None] = {}
 
     # -- groups ----------------------------------------------------------------
 
@@ -132,11 +136,35 @@ class InviteService:
         target = self.links.resolve_target(request)
         ttl = self.links.ttl(request.get("ttl_seconds"))
         emails = self.expand(raw_recipients)
-        invites = [
-            self._invite(target, email, ttl=ttl, now=now, message=message, invite_id=self.new_id())
-            for email in emails
-        ]
+        ids = [self.new_id() for _ in emails]
+        invites = self._invite_all(
+            target, list(zip(emails, ids, strict=True)), ttl=ttl, now=now, message=message
+        )
         return {"invites": invites}
+
+    def _invite_all(
+        self,
+        target: LinkTarget,
+        people: list[tuple[str, str]],
+        *,
+        ttl: int,
+        now: int,
+        message: str | None,
+    ) -> list[JsonDoc]:
+        """One invite per (address, invite id), in order; sent by a few threads."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._icon(target.record)  # read once, before the threads share it
+
+        def one(person: tuple[str, str]) -> JsonDoc:
+            return self._invite(
+                target, person[0], ttl=ttl, now=now, message=message, invite_id=person[1]
+            )
+
+        if len(people) <= 1 or self.workers == 1:
+            return [one(person) for person in people]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(people))) as pool:
+            return list(pool.map(one, people))
 
     def expand(self, recipients: list[Any] | tuple[Any, ...]) -> list[str]:
         """Addresses of these recipients: groups expanded, each address once."""
@@ -184,12 +212,11 @@ class InviteService:
         emails = self.expand([*targets, *split.emails]) if targets or split.emails else []
         target = LinkTarget(record=record, latest=False)
         ttl = self.links.config.ttl_default_seconds
-        sent = 0
-        for email in emails:
-            invite_id = derived_invite_id(record.bundle_id, record.build_id, email)
-            self._invite(target, email, ttl=ttl, now=now, message=None, invite_id=invite_id)
-            sent += 1
-        return sent
+        people = [
+            (email, derived_invite_id(record.bundle_id, record.build_id, email)) for email in emails
+        ]
+        invites = self._invite_all(target, people, ttl=ttl, now=now, message=None)
+        return sum(1 for invite in invites if invite["status"] == "sent")
 
     def revoke_invite(self, invite_id: str, *, now: int) -> JsonDoc:
         invite_id = _require_invite_id(invite_id)
@@ -264,16 +291,26 @@ class InviteService:
             "status": status,
         }
 
+    def _icon(self, record: BuildRecord) -> bytes | None:
+        """The build's icon, read once per build (not once per recipient)."""
+        key = (record.bundle_id, record.build_id)
+        if key not in self._icons:
+            icon = None
+            if record.has_icon:
+                icon = self.links.store.read_object(
+                    bucket_keys.build_file_key(
+                        record.bundle_id, record.build_id, bucket_keys.ICON_NAME
+                    )
+                )
+            self._icons = {key: icon}
+        return self._icons[key]
+
     def _send(self, invite: JsonDoc, install_url: str, record: BuildRecord, now: int) -> str:
         if self.mailer is None or self.sender is None:
             return "not_sent"
         from ipadrop.render.email import InviteMail, compose_invite
 
-        icon = None
-        if record.has_icon:
-            icon = self.links.store.read_object(
-                bucket_keys.build_file_key(record.bundle_id, record.build_id, bucket_keys.ICON_NAME)
-            )
+        icon = self._icon(record)
         subject, raw = compose_invite(
             InviteMail(
                 to=str(invite["email"]),

@@ -15,7 +15,12 @@ RESULTS_PREFIX = "results/"
 APPS_INDEX_KEY = "builds/index.json"
 
 IPA_NAME = "app.ipa"
-ICON_NAME = "icon.png"
+ICON_NAME = "icon.png"  # the install page's and e-mails' icon
+DISPLAY_IMAGE_NAME = "icon-57.png"  # the manifest's display-image
+FULL_SIZE_IMAGE_NAME = "icon-512.png"  # the manifest's full-size-image
+# Pixels (a side) of each icon file; smaller sources are kept as they are.
+# The page draws its icon at 120 CSS px (render/templates/page.css): 360 on a 3x screen.
+ICON_PIXELS = {ICON_NAME: 360, DISPLAY_IMAGE_NAME: 57, FULL_SIZE_IMAGE_NAME: 512}
 MANIFEST_NAME = "manifest.plist"
 PAGE_NAME = "index.html"
 BUILD_JSON_NAME = "build.json"
@@ -58,7 +63,7 @@ def build_prefix(bundle_id: str, build_id: str) -> str:
 
 
 def build_file_key(bundle_id: str, build_id: str, name: str) -> str:
-    if name not in (IPA_NAME, ICON_NAME, MANIFEST_NAME, PAGE_NAME, BUILD_JSON_NAME):
+    if name not in (IPA_NAME, MANIFEST_NAME, PAGE_NAME, BUILD_JSON_NAME, *ICON_PIXELS):
         raise ValueError(f"not a build file: {name!r}")
     return build_prefix(bundle_id, build_id) + name
 

@@ -110,10 +110,15 @@ def _profile_from_json(
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
-    """What the reader returns: the facts plus the icon, already a standard PNG."""
+    """What the reader returns: the facts plus the icon as standard PNGs.
+
+    ``icon_png`` is the page's icon (``bucket_keys.ICON_NAME``); ``icon_files``
+    holds every icon file by its bucket name (the manifest's sizes included
+    when the icon's pixels could be decoded)."""
 
     facts: AppFacts
     icon_png: bytes | None
+    icon_files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +139,9 @@ class BuildRecord:
     notes: str | None = None
     channel: str = DEFAULT_CHANNEL
     notify: tuple[str, ...] = ()
+    # The manifest's sized icons stored besides icon.png (bucket_keys.ICON_PIXELS);
+    # empty for icons that could not be resized and for builds published before them.
+    icon_files: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:
@@ -150,6 +158,7 @@ class BuildRecord:
             "uploaded_at": self.uploaded_at,
             "published_at": self.published_at,
             "has_icon": self.has_icon,
+            "icon_files": list(self.icon_files),
             "revoked_at": self.revoked_at,
             "notes": self.notes,
             "channel": self.channel,
@@ -171,6 +180,9 @@ class BuildRecord:
             notes=data.get("notes") if isinstance(data.get("notes"), str) else None,
             channel=str(data.get("channel") or DEFAULT_CHANNEL),
             notify=tuple(str(item) for item in data.get("notify") or ()),
+            icon_files=tuple(
+                name for name in data.get("icon_files") or () if isinstance(name, str)
+            ),
         )
 
 

@@ -9,6 +9,7 @@ route signs.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,11 @@ def build_invites(
         )
         sender = Sender(email=settings.sender_email, name=settings.sender_name)
     return InviteService(
-        links=link_service, people=link_service.people, mailer=mailer, sender=sender
+        links=link_service,
+        people=link_service.people,
+        mailer=mailer,
+        sender=sender,
+        workers=min(8, settings.max_send_rate),
     )
 
 
@@ -210,12 +215,15 @@ class LazyClient:
     def __init__(self, service_name: str) -> None:
         self.service_name = service_name
         self._client: Any = None
+        self._lock = threading.Lock()  # invitations are sent by a few threads
 
     def __getattr__(self, name: str) -> Any:
         if self._client is None:
-            import boto3
+            with self._lock:
+                if self._client is None:
+                    import boto3
 
-            self._client = boto3.client(self.service_name)  # type: ignore[call-overload]
+                    self._client = boto3.client(self.service_name)  # type: ignore[call-overload]
         return getattr(self._client, name)
 
 

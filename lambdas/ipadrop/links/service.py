@@ -444,6 +444,16 @@ class LinkService:
             facts=record.facts,
             ipa_url=asset_url(bucket_keys.IPA_NAME),
             icon_url=asset_url(bucket_keys.ICON_NAME) if record.has_icon else None,
+            display_image_url=(
+                asset_url(bucket_keys.DISPLAY_IMAGE_NAME)
+                if record.has_icon and bucket_keys.DISPLAY_IMAGE_NAME in record.icon_files
+                else None
+            ),
+            full_size_image_url=(
+                asset_url(bucket_keys.FULL_SIZE_IMAGE_NAME)
+                if record.has_icon and bucket_keys.FULL_SIZE_IMAGE_NAME in record.icon_files
+                else None
+            ),
         )
 
     def record_activity(

@@ -99,10 +99,18 @@ class BuildUrls:
     manifest_url: str
     ipa_url: str
     icon_url: str | None
+    display_image_url: str | None = None
+    full_size_image_url: str | None = None
 
     @classmethod
     def for_build(
-        cls, distribution_url: str, bundle_id: str, build_id: str, *, has_icon: bool
+        cls,
+        distribution_url: str,
+        bundle_id: str,
+        build_id: str,
+        *,
+        has_icon: bool,
+        icon_files: tuple[str, ...] = (),
     ) -> BuildUrls:
         base = distribution_url.rstrip("/") + "/"
 
@@ -115,11 +123,29 @@ class BuildUrls:
             manifest_url=url(bucket_keys.MANIFEST_NAME),
             ipa_url=url(bucket_keys.IPA_NAME),
             icon_url=url(bucket_keys.ICON_NAME) if has_icon else None,
+            display_image_url=(
+                url(bucket_keys.DISPLAY_IMAGE_NAME)
+                if has_icon and bucket_keys.DISPLAY_IMAGE_NAME in icon_files
+                else None
+            ),
+            full_size_image_url=(
+                url(bucket_keys.FULL_SIZE_IMAGE_NAME)
+                if has_icon and bucket_keys.FULL_SIZE_IMAGE_NAME in icon_files
+                else None
+            ),
         )
 
 
 class ManifestRenderer(Protocol):
-    def __call__(self, *, facts: AppFacts, ipa_url: str, icon_url: str | None) -> bytes: ...
+    def __call__(
+        self,
+        *,
+        facts: AppFacts,
+        ipa_url: str,
+        icon_url: str | None,
+        display_image_url: str | None = None,
+        full_size_image_url: str | None = None,
+    ) -> bytes: ...
 
 
 class PageRenderer(Protocol):
@@ -134,10 +160,23 @@ class Renderers:
     page: PageRenderer
 
 
-def _render_manifest(*, facts: AppFacts, ipa_url: str, icon_url: str | None) -> bytes:
+def _render_manifest(
+    *,
+    facts: AppFacts,
+    ipa_url: str,
+    icon_url: str | None,
+    display_image_url: str | None = None,
+    full_size_image_url: str | None = None,
+) -> bytes:
     from ipadrop.render.manifest import build_manifest
 
-    return build_manifest(facts=facts, ipa_url=ipa_url, icon_url=icon_url)
+    return build_manifest(
+        facts=facts,
+        ipa_url=ipa_url,
+        icon_url=icon_url,
+        display_image_url=display_image_url,
+        full_size_image_url=full_size_image_url,
+    )
 
 
 def _render_page(
@@ -356,8 +395,17 @@ class Publisher:
             return existing, False
 
         has_icon = inspection.icon_png is not None
+        sized_icons = tuple(
+            name
+            for name in (bucket_keys.DISPLAY_IMAGE_NAME, bucket_keys.FULL_SIZE_IMAGE_NAME)
+            if has_icon and name in inspection.icon_files
+        )
         urls = BuildUrls.for_build(
-            self.options.distribution_url, bundle_id, build_id, has_icon=has_icon
+            self.options.distribution_url,
+            bundle_id,
+            build_id,
+            has_icon=has_icon,
+            icon_files=sized_icons,
         )
         now = self.clock()
         record = BuildRecord(
@@ -372,6 +420,7 @@ class Publisher:
             notes=meta.notes,
             channel=meta.channel,
             notify=meta.notify,
+            icon_files=sized_icons,
         )
         self.store.copy_upload(
             event.key, bundle_id=bundle_id, build_id=build_id, size=info.size, etag=info.etag
@@ -380,8 +429,14 @@ class Publisher:
             self.store.put_build_file(
                 bundle_id, build_id, bucket_keys.ICON_NAME, inspection.icon_png
             )
+        for name in sized_icons:
+            self.store.put_build_file(bundle_id, build_id, name, inspection.icon_files[name])
         manifest = self.renderers.manifest(
-            facts=record.facts, ipa_url=urls.ipa_url, icon_url=urls.icon_url
+            facts=record.facts,
+            ipa_url=urls.ipa_url,
+            icon_url=urls.icon_url,
+            display_image_url=urls.display_image_url,
+            full_size_image_url=urls.full_size_image_url,
         )
         self.store.put_build_file(bundle_id, build_id, bucket_keys.MANIFEST_NAME, manifest)
         page = self.renderers.page(record=record, urls=urls, icon_png=inspection.icon_png, now=now)

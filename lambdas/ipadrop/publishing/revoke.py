@@ -17,6 +17,8 @@ from ipadrop.domain.ports import IndexStore, JsonDoc
 SERVED_FILES = (
     bucket_keys.IPA_NAME,
     bucket_keys.ICON_NAME,
+    bucket_keys.DISPLAY_IMAGE_NAME,
+    bucket_keys.FULL_SIZE_IMAGE_NAME,
     bucket_keys.MANIFEST_NAME,
     bucket_keys.PAGE_NAME,
 )

@@ -1,31 +1,46 @@
 """Inspecting an IPA: the facts of its top-level app, its icon and its profile.
 
-``inspect_ipa(source)`` reads the central directory, the top-level app's
-Info.plist, the chosen icon and embedded.mobileprovision, each with a
-capped ranged read, and nothing else. Anything that makes the file not an
-installable IPA raises ``IpaRejected`` with a stable code.
+``inspect_ipa(source)`` reads, in at most three sequential rounds for almost
+every IPA (docs/ARCHITECTURE.md, Reading an IPA): the tail of the archive
+(end records and, for most apps, the central directory); then together the
+top-level app's Info.plist, embedded.mobileprovision, its compiled asset
+catalog (Assets.car, under a cap) and the loose PNGs whose names say icon;
+then, only when the Info.plist names icons that were not among those, the
+rest. Every read is capped. The icon is the largest of the loose PNGs and
+the catalog's rendition, decoded to pixels and written at the sizes the
+bucket keeps (``bucket_keys.ICON_PIXELS``). Anything that makes the file not
+an installable IPA raises ``IpaRejected`` with a stable code.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from ipadrop.domain import bucket_keys
 from ipadrop.domain.model import AppFacts, DeviceFamily, IconInfo, Inspection, ProfileInfo
+from ipadrop.reading.assetcatalog import extract_icon
 from ipadrop.reading.errors import IpaRejected
+from ipadrop.reading.pixels import Image, encode_png, resize
 from ipadrop.reading.plists import PlistError, load_plist_dict
-from ipadrop.reading.png import HEADER_BYTES, PngError, read_header, to_standard_png
+from ipadrop.reading.png import PngError, decode_png, read_header, to_standard_png
 from ipadrop.reading.profiles import DEFAULT_MAX_PROFILE_BYTES, ProfileError, parse_profile
 from ipadrop.reading.sources import RangeSource
-from ipadrop.reading.zipreader import ZipArchive, ZipEntry
+from ipadrop.reading.zipreader import ZipArchive, ZipEntry, ZipFormatError
 
 MAX_INFO_PLIST_BYTES = 2 * 1024 * 1024
 MAX_ICON_BYTES = 2 * 1024 * 1024
-# Headers read to size up icon candidates; real apps have a few dozen at most.
+# Loose PNGs fetched as icon candidates; real apps have a few dozen at most.
 MAX_ICON_CANDIDATES = 64
+# Bytes of loose PNGs fetched on the guess that they are icons (before the
+# Info.plist has said which are).
+MAX_GUESSED_ICON_BYTES = 4 * 1024 * 1024
+# The compiled asset catalog is one entry read whole: above this (inflated)
+# size the loose PNGs are all we use. Large games carry catalogs of hundreds
+# of MB; an app's icons rarely need more than a few.
+MAX_CATALOG_BYTES = 32 * 1024 * 1024
+DEFAULT_ICON_NAME = "AppIcon"
 MAX_TEXT_LENGTH = 256
 
 # The id becomes part of S3 keys and URLs, so the reader accepts exactly what
@@ -40,12 +55,50 @@ _FAMILIES: dict[int, DeviceFamily] = {1: "iphone", 2: "ipad"}
 
 
 def inspect_ipa(source: RangeSource) -> Inspection:
-    """The facts of the IPA in ``source`` plus its icon as a standard PNG."""
+    """The facts of the IPA in ``source`` plus its icon as standard PNGs."""
     archive = ZipArchive(source)
     app_dir = find_app_dir(archive)
-    info = _read_info_plist(archive, app_dir)
+    info_entry = archive.get(f"{app_dir}/Info.plist")
+    if info_entry is None or info_entry.is_dir:
+        raise IpaRejected("no_info_plist", f"{app_dir} has no Info.plist.")
+    profile_entry = archive.get(f"{app_dir}/embedded.mobileprovision")
+    if profile_entry is not None and profile_entry.is_dir:
+        profile_entry = None
+    catalog_entry = archive.get(f"{app_dir}/Assets.car")
+    if catalog_entry is not None and (
+        catalog_entry.is_dir or catalog_entry.uncompressed_size > MAX_CATALOG_BYTES
+    ):
+        catalog_entry = None
+    guessed = _guessed_icons(archive, app_dir)
+    wanted: list[tuple[ZipEntry, int]] = [(info_entry, MAX_INFO_PLIST_BYTES)]
+    if profile_entry is not None:
+        wanted.append((profile_entry, DEFAULT_MAX_PROFILE_BYTES))
+    if catalog_entry is not None:
+        wanted.append((catalog_entry, MAX_CATALOG_BYTES))
+    wanted += [(entry, MAX_ICON_BYTES) for entry in guessed]
+    fetched = archive.fetch(wanted)
+
+    info = _parse_info_plist(_take(fetched, info_entry), app_dir)
     bundle_id = validate_bundle_id(info.get("CFBundleIdentifier"))
-    icon_info, icon_png = choose_icon(archive, app_dir, info)
+    candidates = icon_candidates(archive, app_dir, info)
+    missing = [(entry, MAX_ICON_BYTES) for entry in candidates if entry.name not in fetched]
+    if missing:
+        fetched.update(archive.fetch(missing))
+    loose = {
+        entry.name: data
+        for entry in candidates
+        if isinstance(data := fetched.get(entry.name), bytes)
+    }
+    catalog = fetched.get(catalog_entry.name) if catalog_entry is not None else None
+    icon_info, icon_files = choose_icon(
+        loose,
+        catalog if isinstance(catalog, bytes) else None,
+        catalog_icon_name(info),
+        f"{app_dir}/Assets.car",
+    )
+    profile = None
+    if profile_entry is not None:
+        profile = _parse_profile(_take(fetched, profile_entry))
     facts = AppFacts(
         bundle_id=bundle_id,
         version=_clean_text(info.get("CFBundleShortVersionString")),
@@ -59,10 +112,20 @@ def inspect_ipa(source: RangeSource) -> Inspection:
         device_family=device_families(info.get("UIDeviceFamily")),
         size_bytes=source.size,
         icon=icon_info,
-        profile=_read_profile(archive, app_dir),
+        profile=profile,
         required_capabilities=required_capabilities(info.get("UIRequiredDeviceCapabilities")),
     )
-    return Inspection(facts=facts, icon_png=icon_png)
+    return Inspection(
+        facts=facts, icon_png=icon_files.get(bucket_keys.ICON_NAME), icon_files=icon_files
+    )
+
+
+def _take(fetched: dict[str, bytes | ZipFormatError], entry: ZipEntry) -> bytes:
+    """The fetched content of an entry that must be readable (its error otherwise)."""
+    result = fetched[entry.name]
+    if isinstance(result, ZipFormatError):
+        raise result
+    return result
 
 
 # ------------------------------------------------------------------ app bundle
@@ -95,11 +158,7 @@ def find_app_dir(archive: ZipArchive) -> str:
     return f"Payload/{apps[0]}"
 
 
-def _read_info_plist(archive: ZipArchive, app_dir: str) -> dict[str, Any]:
-    entry = archive.get(f"{app_dir}/Info.plist")
-    if entry is None or entry.is_dir:
-        raise IpaRejected("no_info_plist", f"{app_dir} has no Info.plist.")
-    data = archive.read(entry, max_size=MAX_INFO_PLIST_BYTES)
+def _parse_info_plist(data: bytes, app_dir: str) -> dict[str, Any]:
     try:
         return load_plist_dict(data, max_bytes=MAX_INFO_PLIST_BYTES)
     except PlistError as exc:
@@ -215,18 +274,20 @@ def icon_stem(file_name: str) -> str:
     return _ICON_SUFFIX.sub("", stem).lower()
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    entry: ZipEntry
-    width: int
-    height: int
+def catalog_icon_name(info: dict[str, Any]) -> str:
+    """The asset catalog's icon set: ``CFBundleIcons`` > primary > ``CFBundleIconName``."""
+    for key in ("CFBundleIcons", "CFBundleIcons~ipad"):
+        icons = info.get(key)
+        primary = icons.get("CFBundlePrimaryIcon") if isinstance(icons, dict) else None
+        name = primary.get("CFBundleIconName") if isinstance(primary, dict) else None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return DEFAULT_ICON_NAME
 
 
-def icon_candidates(archive: ZipArchive, app_dir: str, info: dict[str, Any]) -> list[ZipEntry]:
-    """Loose PNGs at the top of the app folder named by the Info.plist, else
-    any ``AppIcon*`` / ``Icon*`` PNG there."""
+def _top_level_pngs(archive: ZipArchive, app_dir: str) -> list[ZipEntry]:
     prefix = f"{app_dir}/"
-    loose = [
+    return [
         entry
         for entry in archive.entries
         if entry.name.startswith(prefix)
@@ -235,6 +296,32 @@ def icon_candidates(archive: ZipArchive, app_dir: str, info: dict[str, Any]) -> 
         and not _is_litter(entry.name)
         and 0 < entry.uncompressed_size <= MAX_ICON_BYTES
     ]
+
+
+def _guessed_icons(archive: ZipArchive, app_dir: str) -> list[ZipEntry]:
+    """Loose PNGs fetched with the Info.plist, before it names the icons: those
+    whose name says icon, largest first, within a byte budget."""
+    prefix_length = len(app_dir) + 1
+    named = [
+        entry
+        for entry in _top_level_pngs(archive, app_dir)
+        if "icon" in entry.name[prefix_length:].lower()
+    ]
+    named.sort(key=lambda entry: -entry.uncompressed_size)
+    chosen: list[ZipEntry] = []
+    budget = MAX_GUESSED_ICON_BYTES
+    for entry in named[:MAX_ICON_CANDIDATES]:
+        if entry.compressed_size <= budget:
+            chosen.append(entry)
+            budget -= entry.compressed_size
+    return chosen
+
+
+def icon_candidates(archive: ZipArchive, app_dir: str, info: dict[str, Any]) -> list[ZipEntry]:
+    """Loose PNGs at the top of the app folder named by the Info.plist, else
+    any ``AppIcon*`` / ``Icon*`` PNG there."""
+    prefix = f"{app_dir}/"
+    loose = _top_level_pngs(archive, app_dir)
     declared = {icon_stem(name) for name in declared_icon_names(info)}
     chosen = [entry for entry in loose if icon_stem(entry.name[len(prefix) :]) in declared]
     if not chosen:
@@ -249,37 +336,68 @@ def icon_candidates(archive: ZipArchive, app_dir: str, info: dict[str, Any]) -> 
 
 
 def choose_icon(
-    archive: ZipArchive, app_dir: str, info: dict[str, Any]
-) -> tuple[IconInfo | None, bytes | None]:
-    """The largest square candidate that converts to a standard PNG."""
-    sized: list[_Candidate] = []
-    for entry in icon_candidates(archive, app_dir, info):
+    loose: dict[str, bytes], catalog: bytes | None, catalog_name: str, catalog_path: str
+) -> tuple[IconInfo | None, dict[str, bytes]]:
+    """The largest square icon, loose or from the catalog, and its PNG files.
+
+    Loose candidates are sized by their headers, largest first; the first one
+    that decodes wins among them. The catalog's rendition wins when it is
+    larger (its source reads ``<app>/Assets.car#<name>``)."""
+    sized: list[tuple[int, str]] = []
+    for name, data in loose.items():
         try:
-            header = read_header(archive.read_prefix(entry, HEADER_BYTES))
-        except (PngError, IpaRejected):
-            continue
-        if header.width == header.height:
-            sized.append(_Candidate(entry, header.width, header.height))
-    # Largest first; among equals prefer the iPhone file, then the name, for stable output.
-    sized.sort(key=lambda c: (-c.width, "~ipad" in c.entry.name.lower(), c.entry.name))
-    for candidate in sized:
-        data = archive.read(candidate.entry, max_size=MAX_ICON_BYTES)
-        try:
-            png = to_standard_png(data)
+            header = read_header(data)
         except PngError:
             continue
-        return IconInfo(candidate.entry.name, candidate.width, candidate.height), png
-    return None, None
+        if header.width == header.height:
+            sized.append((header.width, name))
+    # Largest first; among equals prefer the iPhone file, then the name, for stable output.
+    sized.sort(key=lambda c: (-c[0], "~ipad" in c[1].lower(), c[1]))
+    best: tuple[IconInfo, Image | bytes] | None = None
+    for width, name in sized:
+        picture = _loose_picture(loose[name])
+        if picture is not None:
+            best = IconInfo(name, width, width), picture
+            break
+    if catalog is not None and (best is None or best[0].width < 1024):
+        image = extract_icon(catalog, catalog_name)
+        if image is not None and (best is None or image.width > best[0].width):
+            best = IconInfo(f"{catalog_path}#{catalog_name}", image.width, image.height), image
+    if best is None:
+        return None, {}
+    info, picture = best
+    if isinstance(picture, bytes):  # a PNG we pass on as it is (palette, 16-bit...)
+        return info, {bucket_keys.ICON_NAME: picture}
+    return info, icon_files(picture)
+
+
+def _loose_picture(data: bytes) -> Image | bytes | None:
+    """Pixels when we can decode them, else the PNG itself when browsers can."""
+    try:
+        return decode_png(data)
+    except PngError:
+        pass
+    try:
+        return to_standard_png(data)
+    except PngError:
+        return None
+
+
+def icon_files(image: Image) -> dict[str, bytes]:
+    """The icon at every size the bucket keeps (never enlarged)."""
+    files: dict[str, bytes] = {}
+    # Largest first: each size is resized from the previous one, which is cheaper.
+    current = image
+    for name, pixels in sorted(bucket_keys.ICON_PIXELS.items(), key=lambda item: -item[1]):
+        current = resize(current, pixels)
+        files[name] = encode_png(current)
+    return files
 
 
 # --------------------------------------------------------------------- profile
 
 
-def _read_profile(archive: ZipArchive, app_dir: str) -> ProfileInfo | None:
-    entry = archive.get(f"{app_dir}/embedded.mobileprovision")
-    if entry is None or entry.is_dir:
-        return None
-    data = archive.read(entry, max_size=DEFAULT_MAX_PROFILE_BYTES)
+def _parse_profile(data: bytes) -> ProfileInfo | None:
     try:
         return parse_profile(data)
     except ProfileError:

@@ -10,12 +10,22 @@ with correct CRCs; an ordinary PNG passes through unchanged.
 from __future__ import annotations
 
 import struct
+import sys
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import accumulate
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from ipadrop.reading.pixels import (
+    PNG_SIGNATURE,
+    Image,
+    all_opaque,
+    encode_png,
+    from_premultiplied_bgra,
+    png_chunk,
+)
+
 # Signature, CgBI chunk (12 + 4 bytes) and IHDR chunk (12 + 13 bytes).
 HEADER_BYTES = 8 + 16 + 25
 # Pixels we agree to convert: ample for app icons (1024 x 1024 is the largest
@@ -75,14 +85,7 @@ def iter_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     raise PngError("PNG without an IEND chunk")
 
 
-def chunk(kind: bytes, payload: bytes) -> bytes:
-    """One PNG chunk with its CRC."""
-    return (
-        struct.pack(">I", len(payload))
-        + kind
-        + payload
-        + struct.pack(">I", zlib.crc32(kind + payload))
-    )
+chunk = png_chunk  # one home (reading.pixels); the name callers here know
 
 
 def to_standard_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
@@ -94,65 +97,62 @@ def to_standard_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> byt
 
 
 def cgbi_to_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
-    """Convert an Apple CgBI PNG into a standard 8-bit RGBA PNG."""
+    """Convert an Apple CgBI PNG into a standard 8-bit PNG (RGBA, or RGB when opaque)."""
+    if not read_header(data).cgbi:
+        raise PngError("not a CgBI PNG")
+    return encode_png(decode_png(data, max_pixels=max_pixels))
+
+
+def decode_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+    """The pixels of an 8-bit RGB or RGBA PNG, CgBI or standard, not interlaced.
+
+    Row filters None, Sub and Up (the ones Xcode's crusher and most encoders
+    write for icons) are undone with C-level bytes operations; Average and Paeth
+    rows fall back to a per-byte loop."""
     header = read_header(data)
     if header.bit_depth != 8 or header.color_type not in (2, 6) or header.interlace != 0:
-        raise PngError("unsupported CgBI layout (only 8-bit RGB/RGBA, not interlaced, is handled)")
+        raise PngError("unsupported PNG layout (only 8-bit RGB/RGBA, not interlaced, is decoded)")
     if header.width * header.height > max_pixels:
         raise PngError(f"the image is {header.width}x{header.height}, too large to convert")
     stream = b"".join(payload for kind, payload in iter_chunks(data) if kind == b"IDAT")
     channels = 4 if header.color_type == 6 else 3
     stride = header.width * channels
     expected = header.height * (stride + 1)
-    inflater = zlib.decompressobj(-15)  # CgBI IDAT is raw deflate
+    inflater = zlib.decompressobj(-15 if header.cgbi else 15)  # CgBI IDAT is raw deflate
     try:
         filtered = inflater.decompress(stream, expected)
     except zlib.error as exc:
-        raise PngError("the CgBI pixel data cannot be decompressed") from exc
+        raise PngError("the PNG pixel data cannot be decompressed") from exc
     if len(filtered) != expected:
-        raise PngError("the CgBI pixel data is shorter than the image")
+        raise PngError("the PNG pixel data is shorter than the image")
     pixels = _unfilter(filtered, header.height, stride, channels)
-    rgba = _bgra_premultiplied_to_rgba(pixels, channels)
-    ihdr = _IHDR.pack(header.width, header.height, 8, 6, 0, 0, 0)
-    row = header.width * 4
-    scanlines = b"".join(
-        b"\x00" + rgba[offset : offset + row] for offset in range(0, len(rgba), row)
-    )
-    return (
-        PNG_SIGNATURE
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(scanlines, 9))
-        + chunk(b"IEND", b"")
-    )
+    if channels == 3:
+        rgba = bytearray(header.width * header.height * 4)
+        for channel in range(3):
+            rgba[channel::4] = pixels[channel::3]
+        rgba[3::4] = b"\xff" * (header.width * header.height)
+        if header.cgbi:  # BGR -> RGB
+            rgba[0::4], rgba[2::4] = rgba[2::4], rgba[0::4]
+        return Image(header.width, header.height, bytes(rgba), True)
+    if header.cgbi:
+        return from_premultiplied_bgra(pixels, header.width, header.height, stride)
+    return Image(header.width, header.height, bytes(pixels), all_opaque(pixels))
 
 
 def _unfilter(filtered: bytes, height: int, stride: int, bpp: int) -> bytearray:
     """Undo PNG's per-row filters (None, Sub, Up, Average, Paeth)."""
     out = bytearray(height * stride)
-    previous = bytearray(stride)
+    previous = bytes(stride)
     for row in range(height):
         start = row * (stride + 1)
         kind = filtered[start]
-        line = bytearray(filtered[start + 1 : start + 1 + stride])
+        line = filtered[start + 1 : start + 1 + stride]
         if kind == 1:
-            for i in range(bpp, stride):
-                line[i] = (line[i] + line[i - bpp]) & 0xFF
+            line = _unfilter_sub(line, bpp)
         elif kind == 2:
-            for i in range(stride):
-                line[i] = (line[i] + previous[i]) & 0xFF
-        elif kind == 3:
-            for i in range(stride):
-                left = line[i - bpp] if i >= bpp else 0
-                line[i] = (line[i] + ((left + previous[i]) >> 1)) & 0xFF
-        elif kind == 4:
-            for i in range(stride):
-                a = line[i - bpp] if i >= bpp else 0
-                b = previous[i]
-                c = previous[i - bpp] if i >= bpp else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                predictor = a if pa <= pb and pa <= pc else b if pb <= pc else c
-                line[i] = (line[i] + predictor) & 0xFF
+            line = _add_bytes(line, previous)
+        elif kind in (3, 4):
+            line = _unfilter_slow(kind, line, previous, bpp)
         elif kind != 0:
             raise PngError(f"unknown PNG filter type {kind}")
         out[row * stride : (row + 1) * stride] = line
@@ -160,40 +160,60 @@ def _unfilter(filtered: bytes, height: int, stride: int, bpp: int) -> bytearray:
     return out
 
 
-@lru_cache(maxsize=1)
-def _unpremultiply_table() -> bytes:
-    """table[alpha * 256 + value] = value / alpha * 255, rounded and clamped."""
-    table = bytearray(256 * 256)
-    for alpha in range(1, 256):
-        for value in range(256):
-            table[alpha * 256 + value] = min(255, (value * 255 + alpha // 2) // alpha)
-    return bytes(table)
+def _unfilter_sub(line: bytes, bpp: int) -> bytes:
+    """Sub: a running sum per channel, modulo 256 (the low byte of 32-bit sums)."""
+    out = bytearray(len(line))
+    for channel in range(bpp):
+        sums = array("I", accumulate(line[channel::bpp]))
+        out[channel::bpp] = (
+            sums.tobytes()[0::4]
+            if sys.byteorder == "little"
+            else bytes(value & 0xFF for value in sums)
+        )
+    return bytes(out)
 
 
-def _bgra_premultiplied_to_rgba(pixels: bytearray, channels: int) -> bytes:
-    if channels == 3:
-        rgba = bytearray(len(pixels) // 3 * 4)
-        rgba[0::4] = pixels[2::3]
-        rgba[1::4] = pixels[1::3]
-        rgba[2::4] = pixels[0::3]
-        rgba[3::4] = b"\xff" * (len(pixels) // 3)
-        return bytes(rgba)
-    rgba = bytearray(len(pixels))
-    rgba[0::4] = pixels[2::4]
-    rgba[1::4] = pixels[1::4]
-    rgba[2::4] = pixels[0::4]
-    rgba[3::4] = pixels[3::4]
-    table = _unpremultiply_table()
-    alphas = rgba[3::4]
-    for index, alpha in enumerate(alphas):
-        if alpha == 255:
-            continue
-        base = index * 4
-        if alpha == 0:
-            rgba[base : base + 3] = b"\x00\x00\x00"
-            continue
-        row = alpha * 256
-        rgba[base] = table[row + rgba[base]]
-        rgba[base + 1] = table[row + rgba[base + 1]]
-        rgba[base + 2] = table[row + rgba[base + 2]]
-    return bytes(rgba)
+def _add_bytes(line: bytes, previous: bytes) -> bytes:
+    """Up: bytewise sum modulo 256, as one big-integer addition on 16-bit lanes."""
+    total = _lanes(line) + _lanes(previous)
+    return total.to_bytes(2 * len(line) + 2, "little")[0 : 2 * len(line) : 2]
+
+
+def _lanes(data: bytes) -> int:
+    spread = bytearray(2 * len(data))
+    spread[0::2] = data
+    return int.from_bytes(spread, "little")
+
+
+def _unfilter_slow(kind: int, line: bytes, previous: bytes, bpp: int) -> bytes:
+    """Average and Paeth: each byte depends on the one just decoded, so a loop.
+
+    Paeth's distances are computed without the estimate itself:
+    |p - a| = |b - c|, |p - b| = |a - c|, |p - c| = |a + b - 2c|."""
+    current = bytearray(line)
+    for i in range(bpp):  # no left neighbour: Average adds up // 2, Paeth adds up
+        current[i] = (current[i] + (previous[i] >> 1 if kind == 3 else previous[i])) & 0xFF
+    if kind == 3:
+        for i in range(bpp, len(current)):
+            current[i] = (current[i] + ((current[i - bpp] + previous[i]) >> 1)) & 0xFF
+        return bytes(current)
+    for i in range(bpp, len(current)):
+        a = current[i - bpp]
+        b = previous[i]
+        c = previous[i - bpp]
+        pa = b - c
+        pb = a - c
+        pc = pa + pb
+        if pa < 0:
+            pa = -pa
+        if pb < 0:
+            pb = -pb
+        if pc < 0:
+            pc = -pc
+        if pa <= pb and pa <= pc:
+            current[i] = (current[i] + a) & 0xFF
+        elif pb <= pc:
+            current[i] = (current[i] + b) & 0xFF
+        else:
+            current[i] = (current[i] + c) & 0xFF
+    return bytes(current)

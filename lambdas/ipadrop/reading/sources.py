@@ -2,13 +2,17 @@
 
 A source knows its size and returns the bytes of a range on request; the
 reader asks only for the few ranges it needs (end records, central directory,
-single entries), so an S3 object is never downloaded whole.
+single entries), so an S3 object is never downloaded whole. Ranges needed
+together go through ``read_ranges`` as one *round*: a source that can fetch
+them concurrently (``read_many``, the S3 adapter) pays one first-byte latency
+for all of them (docs/ARCHITECTURE.md, Reading an IPA).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -21,6 +25,16 @@ class RangeSource(Protocol):
     size: int
 
     def read_at(self, offset: int, length: int) -> bytes: ...
+
+
+def read_ranges(source: RangeSource, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    """The bytes of every ``(offset, length)`` range, in order, as one round:
+    concurrently when the source offers ``read_many``, else one after another."""
+    many = getattr(source, "read_many", None)
+    if many is not None and len(ranges) > 1:
+        results: list[bytes] = many(ranges)
+        return results
+    return [source.read_at(offset, length) for offset, length in ranges]
 
 
 class BytesSource:
@@ -76,16 +90,27 @@ class LocalFileSource:
 
 
 class CountingSource:
-    """Wraps a source and counts what is read through it (tests, benchmarks)."""
+    """Wraps a source and counts what is read through it (tests, benchmarks):
+    ``reads`` requests in ``rounds`` sequential rounds (a ``read_many`` batch is
+    one round, as a concurrent fetch would be)."""
 
     def __init__(self, inner: RangeSource) -> None:
         self.inner = inner
         self.size = inner.size
         self.bytes_read = 0
         self.reads = 0
+        self.rounds = 0
         self.ranges: list[tuple[int, int]] = []
 
     def read_at(self, offset: int, length: int) -> bytes:
+        self.rounds += 1
+        return self._read(offset, length)
+
+    def read_many(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        self.rounds += 1
+        return [self._read(offset, length) for offset, length in ranges]
+
+    def _read(self, offset: int, length: int) -> bytes:
         data = self.inner.read_at(offset, length)
         self.bytes_read += len(data)
         self.reads += 1

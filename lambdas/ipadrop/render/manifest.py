@@ -47,6 +47,8 @@ def build_manifest(
     facts: AppFacts,
     ipa_url: str,
     icon_url: str | None,
+    display_image_url: str | None = None,
+    full_size_image_url: str | None = None,
     sha256: str | None = None,
     sha256_chunk_size: int | None = None,
     chunk_hashes: list[str] | None = None,
@@ -72,9 +74,11 @@ def build_manifest(
 
     assets: list[dict[str, Any]] = [package]
     if icon_url is not None:
-        _require_url(icon_url, "the icon URL")
-        assets.append({"kind": "display-image", "url": icon_url})
-        assets.append({"kind": "full-size-image", "url": icon_url})
+        # The sized icons when the build has them (57 and 512 px), else icon.png for both.
+        display = _require_url(display_image_url or icon_url, "the icon URL")
+        full_size = _require_url(full_size_image_url or icon_url, "the icon URL")
+        assets.append({"kind": "display-image", "url": display})
+        assets.append({"kind": "full-size-image", "url": full_size})
 
     metadata: dict[str, Any] = {
         "bundle-identifier": xml_safe_text(facts.bundle_id),
