@@ -143,13 +143,13 @@ def test_ci_sees_an_expired_profile(local_stack: RunningStack, tmp_path: Path) -
         profile_fields={"expires_at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)},
     )
     done = local_stack.cli("upload", str(ipa), "--json")
-    assert done.returncode == 3, done.stderr
+    assert done.returncode == 6, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "published"
     assert result["installable"] is False
     assert "profile_expired" in [w["code"] for w in result["warnings"]]
     human = local_stack.cli("upload", str(ipa))
-    assert human.returncode == 3
+    assert human.returncode == 6
     assert "warning: Its provisioning profile expired on 1 Jan 2025" in human.stderr
     allowed = local_stack.cli("upload", str(ipa), "--allow-uninstallable")
     assert allowed.returncode == 0, allowed.stderr

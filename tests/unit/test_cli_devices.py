@@ -60,13 +60,13 @@ def test_upload_of_an_uninstallable_build_exits_3_unless_allowed(
         remote_cmd, "upload_and_wait", lambda *a, **k: UploadOutcome("uploads/a.ipa", EXPIRED)
     )
     status, out, err = _run(["upload", str(ipa), "--endpoint", "http://x"], capsys)
-    assert status == devices_cmd.EXIT_UNINSTALLABLE == 3
+    assert status == devices_cmd.EXIT_UNINSTALLABLE == 6
     assert "warning: Its provisioning profile expired on 1 Nov 2026. [profile_expired]" in err
     assert "error: published, but no device can install this build" in err
     assert "Traceback" not in err
 
     status, out, _ = _run(["upload", str(ipa), "--json", "--endpoint", "http://x"], capsys)
-    assert status == 3
+    assert status == 6
     assert json.loads(out)["installable"] is False
 
     status, _, err = _run(

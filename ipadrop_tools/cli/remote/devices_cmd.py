@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from ipadrop.devices.export import apple_device_file
+from ipadrop_tools.cli import exit_status
 from ipadrop_tools.cli.remote.output import list_from, make_console, print_json
 
 # `ipadrop upload` exits with this when the build was published but its result
-# says ``installable: false`` (expired or App Store profile, no profile...):
-# distinct from 1 (rejected) and 2 (usage). `--allow-uninstallable` accepts it.
-EXIT_UNINSTALLABLE = 3
+# says ``installable: false`` (expired or App Store profile, no profile...);
+# `--allow-uninstallable` accepts it. All statuses: ``ipadrop_tools.cli.exit_status``.
+EXIT_UNINSTALLABLE = exit_status.UNINSTALLABLE
 
 
 def installability_status(result: dict[str, Any], *, quiet: bool, allow: bool) -> int:
