@@ -33,6 +33,7 @@ ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
 )
 PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/i/{token}"),
+    (apigw.HttpMethod.HEAD, "/i/{token}"),
     (apigw.HttpMethod.GET, "/m/{token}/manifest.plist"),
     # Device enrollment (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis").
     (apigw.HttpMethod.GET, "/d/{token}"),

@@ -79,10 +79,27 @@ def _configure_logging(verbose: bool) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
+# What the `local` extra adds (pyproject.toml): without them, `ipadrop local` says so.
+LOCAL_EXTRA_MODULES = ("moto", "werkzeug", "flask", "aws_lambda_powertools", "aws_xray_sdk")
+LOCAL_EXTRA_HINT = (
+    "error: ipadrop local needs the local extra: pip install 'ipadrop[local]' "
+    "(or make setup in a checkout)."
+)
+
+
 def run(args: argparse.Namespace) -> int:
-    from ipadrop_tools.local.backend import BackendError
-    from ipadrop_tools.local.stack import LocalStack, LocalStackError, LocalStackOptions
-    from ipadrop_tools.local.state import StateError
+    try:
+        import aws_lambda_powertools  # noqa: F401
+        import moto.server  # noqa: F401
+
+        from ipadrop_tools.local.backend import BackendError
+        from ipadrop_tools.local.stack import LocalStack, LocalStackError, LocalStackOptions
+        from ipadrop_tools.local.state import StateError
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in LOCAL_EXTRA_MODULES:
+            print(LOCAL_EXTRA_HINT, file=sys.stderr)
+            return 2
+        raise
 
     _configure_logging(args.verbose)
     started = time.monotonic()
@@ -101,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
     except (LocalStackError, BackendError, StateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -126,8 +146,38 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(host: str) -> str | None:
+    """A loud warning when the stack listens beyond this machine, else None."""
+    if host in _LOOPBACK_HOSTS or host.startswith("127."):
+        return None
+    where = "every network interface" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    line = "!" * 78
+    return (
+        f"{line}\n"
+        f"WARNING: --host {host!r} listens on {where}: the local stack has no\n"
+        "authentication (its admin API mints links and revokes builds for anyone who\n"
+        "reaches it). It answers only requests addressed to its own URL; use it on a\n"
+        "network you trust, and prefer the default --host 127.0.0.1.\n"
+        f"{line}"
+    )
+
+
+def command_name() -> str:
+    """How to type this command here: ``ipadrop`` when it is on PATH, else its path
+    (``.venv/bin/ipadrop`` after ``make setup``)."""
+    import shutil
+
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "ipadrop" and shutil.which("ipadrop") is None:
+        return os.path.relpath(argv0) if not argv0.is_absolute() else str(argv0)
+    return "ipadrop"
+
+
 def _print_banner(stack: Any, elapsed: float) -> None:
-    config = stack.config()
+    config = stack.runtime()
     s3_kind = "embedded moto" if config["embedded_s3"] else "AWS_ENDPOINT_URL"
     state_dir = Path(config["state_dir"])
     print(f"ipadrop local is running at {stack.url} (started in {elapsed:.1f} s)")
@@ -135,7 +185,7 @@ def _print_banner(stack: Any, elapsed: float) -> None:
     print(f"  bucket                    {config['bucket']} (drop IPAs under uploads/)")
     print(f"  state                     {state_dir}")
     print(f"  CloudFront public key     {state_dir / 'cloudfront_public_key.pem'}")
-    print(f"  upload                    ipadrop upload --endpoint {stack.url} MyApp.ipa")
+    print(f"  upload                    {command_name()} upload --endpoint {stack.url} MyApp.ipa")
     print(flush=True)
 
 

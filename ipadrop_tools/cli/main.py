@@ -29,11 +29,21 @@ _COMMAND_MODULES = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ipadrop")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ipadrop",
         description="Over-the-air distribution of in-house iOS apps.",
     )
+    parser.add_argument("--version", action="version", version=f"ipadrop {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = (
         [_COMMAND_MODULES[command]]

@@ -53,13 +53,15 @@ def _compiled(pattern: str) -> re.Pattern[str]:
             f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
             for part in parts
         )
-        _COMPILED[pattern] = re.compile(regex)
+        # API Gateway routes "/a/b/" like "/a/b" (the event keeps the slash).
+        _COMPILED[pattern] = re.compile(regex + "/?")
     return _COMPILED[pattern]
 
 
 # The routes the stack's HTTP API defines (docs/ARCHITECTURE.md, "Contracts").
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/i/{token}", admin=False),
+    Route("HEAD", "/i/{token}", admin=False),
     Route("GET", "/m/{token}/manifest.plist", admin=False),
     Route("POST", "/links", admin=True),
     Route("GET", "/apps", admin=True),

@@ -16,6 +16,36 @@ log = logging.getLogger("ipadrop_tools.local")
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
+def describe_outcomes(result: Any, keys: list[str]) -> list[str]:
+    """One line per upload the processor handled: its key and outcome, for a person.
+
+    ``result`` is what the processor returned (``{"outcomes": [...]}``); keys it did
+    not report were ignored (not under ``uploads/`` or not ``.ipa``).
+    """
+    from ipadrop.text import clean_text
+
+    outcomes = result.get("outcomes") if isinstance(result, dict) else None
+    lines: list[str] = []
+    reported: set[str] = set()
+    for outcome in outcomes if isinstance(outcomes, list) else []:
+        if not isinstance(outcome, dict):
+            continue
+        key = str(outcome.get("upload_key") or "?")
+        reported.add(key)
+        status = str(outcome.get("status") or "?")
+        message = clean_text(str(outcome.get("message") or "")) or ""
+        if status == "published":
+            lines.append(
+                f"{key}: published {outcome.get('bundle_id')} as build {outcome.get('build_id')}"
+            )
+        elif status == "rejected":
+            lines.append(f"{key}: rejected ({outcome.get('reason')}): {message}")
+        else:
+            lines.append(f"{key}: {status}: {message}" if message else f"{key}: {status}")
+    lines.extend(f"{key}: ignored" for key in keys if key not in reported)
+    return lines
+
+
 def s3_event_from_message(body: str) -> dict[str, Any] | None:
     """The S3 event in an SQS message body; None for S3's ``s3:TestEvent`` and non-events."""
     try:
@@ -76,16 +106,19 @@ class QueuePoller:
     def _handle(self, message: dict[str, Any]) -> None:
         event = s3_event_from_message(message.get("Body", ""))
         if event is not None:
-            keys = ", ".join(
+            keys = [
                 unquote_plus(str(record.get("s3", {}).get("object", {}).get("key", "?")))
                 for record in event["Records"]
-            )
+            ]
             try:
-                self._handler(event, LocalLambdaContext(function_name=self._function_name))
+                result = self._handler(event, LocalLambdaContext(function_name=self._function_name))
             except Exception:
                 # Left on the queue: it comes back after the visibility timeout, then DLQ.
-                log.exception("processor failed for %s (the message will be retried)", keys)
+                log.exception(
+                    "%s: failed (the message will be retried)", ", ".join(keys) or "upload"
+                )
                 return
             self.processed += 1
-            log.info("processor: handled %s", keys)
+            for line in describe_outcomes(result, keys):
+                log.info("%s", line)
         self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])

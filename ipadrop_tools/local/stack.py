@@ -58,7 +58,9 @@ class LocalStackOptions:
 
 
 def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (display only)
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (display only)
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
 
 
 class LocalStack:
@@ -159,7 +161,7 @@ class LocalStack:
             daemon=True,
         )
         self._http_thread.start()
-        write_runtime(state.directory, {"pid": os.getpid(), **self.config()})
+        write_runtime(state.directory, {"pid": os.getpid(), **self.runtime()})
 
     def _configure_environment(self) -> None:
         """The variables settings.py reads (set before the handlers are imported)."""
@@ -182,16 +184,22 @@ class LocalStack:
         os.environ.pop("IPADROP_PUBLIC_MODE", None)  # the local stack checks signatures
         os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ipadrop")
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ipadrop")
-        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "WARNING"
+        # The poller logs one line per upload with its outcome; the handlers' own JSON
+        # logs (a rejection is a warning there) only with --verbose.
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if self.options.verbose else "ERROR"
 
     def config(self) -> dict[str, Any]:
-        """What ``GET /_local/config`` answers: enough for the CLI to upload and call the API."""
+        """What ``GET /_local/config`` answers: where the stack is, never its S3 endpoint.
+
+        The S3 endpoint is one call away from the token keys and the CloudFront
+        private key, so it is only in ``runtime.json`` in the state folder (owner-only),
+        where the CLI on this machine reads it (docs/LOCAL.md, "Security").
+        """
         if self.state is None or self.backend is None:
             raise RuntimeError("the local stack is not running")
         return {
             "distribution_url": self.url,
             "api_url": self.url,
-            "s3_endpoint": self.backend.endpoint_url,
             "embedded_s3": self.backend.embedded is not None,
             "bucket": self.state.bucket,
             "drop_prefix": UPLOADS_PREFIX,
@@ -200,6 +208,12 @@ class LocalStack:
             "state_dir": str(self.state.directory.resolve()),
             "outbox_url": f"{self.url}/_local/outbox",
         }
+
+    def runtime(self) -> dict[str, Any]:
+        """What ``runtime.json`` holds while the stack runs: the config and the S3 endpoint."""
+        if self.backend is None:
+            raise RuntimeError("the local stack is not running")
+        return {**self.config(), "s3_endpoint": self.backend.endpoint_url}
 
     def stop(self) -> None:
         if self._httpd is not None:

@@ -5,7 +5,8 @@ Layout (default ``.ipadrop-local/``)::
     settings.json                 bucket, queue, secret ids, key pair id, token key ring (0600)
     cloudfront_public_key.pem     what a CloudFront key group would hold
     cloudfront_private_key.pem    what the link function signs asset URLs with (0600)
-    runtime.json                  written while a stack runs: its URLs (removed on stop)
+    runtime.json                  written while a stack runs: its URLs and S3 endpoint (0600;
+                                  removed on stop)
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def load_or_create_state(directory: Path) -> LocalState:
 
 
 def write_runtime(directory: Path, runtime: dict[str, Any]) -> None:
-    (directory / RUNTIME_NAME).write_text(json.dumps(runtime, indent=2) + "\n", encoding="utf-8")
+    """Owner-only: it names the S3 endpoint, where the keys are one call away."""
+    _write_private(directory / RUNTIME_NAME, (json.dumps(runtime, indent=2) + "\n").encode())
 
 
 def read_runtime(directory: Path) -> dict[str, Any] | None:

@@ -39,6 +39,12 @@ from dataclasses import dataclass
 # certificate ending within this many days is a warning on the page and in the result record.
 EXPIRY_WARNING_DAYS = 14
 
+# Link lifetimes when the IPADROP_LINK_TTL_* variables are not set (the CLI's
+# help states them; a deployment may set others).
+DEFAULT_LINK_TTL_MIN_SECONDS = 60
+DEFAULT_LINK_TTL_MAX_SECONDS = 7 * 86400
+DEFAULT_LINK_TTL_SECONDS = 86400
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -165,9 +171,15 @@ class LinkSettings:
         env = os.environ if env is None else env
         url, parameter = _distribution_source(env)
         public_mode = env_bool(env, "IPADROP_PUBLIC_MODE")
-        ttl_min = env_int(env, "IPADROP_LINK_TTL_MIN_SECONDS", 60, minimum=1)
-        ttl_max = env_int(env, "IPADROP_LINK_TTL_MAX_SECONDS", 7 * 86400, minimum=1)
-        ttl_default = env_int(env, "IPADROP_LINK_TTL_DEFAULT_SECONDS", 86400, minimum=1)
+        ttl_min = env_int(
+            env, "IPADROP_LINK_TTL_MIN_SECONDS", DEFAULT_LINK_TTL_MIN_SECONDS, minimum=1
+        )
+        ttl_max = env_int(
+            env, "IPADROP_LINK_TTL_MAX_SECONDS", DEFAULT_LINK_TTL_MAX_SECONDS, minimum=1
+        )
+        ttl_default = env_int(
+            env, "IPADROP_LINK_TTL_DEFAULT_SECONDS", DEFAULT_LINK_TTL_SECONDS, minimum=1
+        )
         if not ttl_min <= ttl_default <= ttl_max:
             raise SettingsError(
                 "link TTLs must satisfy IPADROP_LINK_TTL_MIN_SECONDS <= "

@@ -15,16 +15,22 @@ from datetime import UTC, datetime
 # word joiner and the other invisible operators, Mongolian vowel separator).
 _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
-    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]"
+    "\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]"
 )
+# Zero-width (non-)joiners belong inside emoji sequences (👩‍💻) and Arabic or Indic
+# words; beside ASCII or at an end they only hide something ("Pay\u200dPal").
+_STRAY_JOINER = re.compile("(?:(?<=[\x00-\x7f])|^)[\u200c\u200d]+|[\u200c\u200d]+(?=[\x00-\x7f]|$)")
 
 
-def clean_text(value: object, *, max_length: int | None = None) -> str | None:
-    """A string with controls and invisible/bidi characters removed and whitespace
-    trimmed; None for non-strings and strings that end up empty."""
+def clean_text(
+    value: object, *, max_length: int | None = None, replacement: str = ""
+) -> str | None:
+    """A string with controls and invisible/bidi characters removed (or replaced by
+    ``replacement``, to show that something was there) and whitespace trimmed; None
+    for non-strings and strings that end up empty."""
     if not isinstance(value, str):
         return None
-    cleaned = _UNSAFE.sub("", value).strip()
+    cleaned = _STRAY_JOINER.sub(replacement, _UNSAFE.sub(replacement, value)).strip()
     if max_length is not None:
         cleaned = cleaned[:max_length]
     return cleaned or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import plistlib
 import re
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,19 @@ def test_done_when(
     assert notes.locator("a").get_attribute("href") == "https://example.com/notes"
     iphone.screenshot(path=str(e2e_artifacts / "distribution-install-page.png"), full_page=True)
     token = urlsplit(ann_url).path.split("/")[2]
-    status, _, _ = http_get(f"{stack.url}/m/{token}/manifest.plist")
+    status, _, manifest = http_get(f"{stack.url}/m/{token}/manifest.plist")
     assert status == 200
+    # iOS then downloads the IPA; the local "CloudFront log" line becomes download_finished.
+    ipa_url = plistlib.loads(manifest)["items"][0]["assets"][0]["url"]
+    assert "invite=" in ipa_url
+    assert http_get(ipa_url)[0] == 200
 
     activity = stack.cli("activity", BUNDLE, first["build_id"], "--json")
     assert activity.returncode == 0, activity.stderr
     seen = {(e["type"], e["email"]) for e in json.loads(activity.stdout)["events"]}
     assert ("page_opened", MEMBERS[0]) in seen
     assert ("install_started", MEMBERS[0]) in seen
+    assert ("download_finished", MEMBERS[0]) in seen
     assert not any(who == MEMBERS[1] for _, who in seen)
     table = stack.cli("activity", BUNDLE, first["build_id"])
     assert MEMBERS[0] in table.stdout

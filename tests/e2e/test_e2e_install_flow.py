@@ -129,6 +129,36 @@ def test_tampered_or_unsigned_package_urls_are_403(published: Published) -> None
     assert http_get(url)[0] == 200  # the untouched URL still works
 
 
+def test_a_host_header_cannot_bend_a_signed_url_to_another_object(
+    published: Published, local_stack: RunningStack
+) -> None:
+    url = _package_url(published.link["manifest_url"])
+    other = url.split("?")[0].replace("/app.ipa", "/build.json") + "?" + url.split("?")[1]
+    # The signature covers app.ipa; "<signed url>#" as Host once made build.json pass.
+    host = url.removeprefix("http://") + "#"
+    status, _, body = http_get(other, {"Host": host})
+    assert status == 403
+    assert b"bundle_id" not in body
+    # A rebinding name is refused too, whatever the path.
+    assert http_get(url, {"Host": "evil.example"})[0] == 403
+    assert http_get(url)[0] == 200
+
+
+def test_head_and_a_trailing_slash_give_the_install_page(published: Published) -> None:
+    import urllib.request
+
+    url = published.link["install_url"]
+    status, headers, body = http_get(url + "/")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert b"<html" in body.lower()
+    request = urllib.request.Request(url, method="HEAD")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert response.read() == b""
+
+
 def test_a_signed_url_past_its_expiry_is_403(
     published: Published, local_stack: RunningStack
 ) -> None:
@@ -220,24 +250,48 @@ def test_a_revoked_build_stops_its_links_and_downloads(
     package = _package_url(link["manifest_url"])
     assert http_get(package)[0] == 200
 
-    revoked = _cli_json(local_stack, "revoke", "com.example.e2e.revoke", build_id)
+    revoked = _cli_json(local_stack, "revoke", "com.example.e2e.revoke", build_id, "--yes")
     assert revoked["revoked_at"]
+    assert revoked["changed"] is True
+    again = local_stack.cli("revoke", "com.example.e2e.revoke", build_id, "--yes")
+    assert again.returncode == 0
+    assert "already revoked" in again.stdout
     assert http_get(link["install_url"])[0] == 410
     assert http_get(package)[0] in (403, 404)  # the package itself is gone
 
 
-def test_rejected_upload_from_the_command_line_shows_the_reason_and_exits_1(
+def test_a_file_that_is_not_an_ipa_is_refused_before_it_is_uploaded(
     local_stack: RunningStack, tmp_path: Path
 ) -> None:
     bogus = tmp_path / "Notes.ipa"
     bogus.write_text("these are meeting notes, not an app")
     result = local_stack.cli("upload", str(bogus))
-    assert result.returncode == 1
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: rejected (not_a_zip): ")
+    assert lines[0].endswith("; nothing was uploaded.")
+
+
+def test_a_rejection_by_the_stack_exits_3_and_is_one_line_in_its_log(
+    local_stack: RunningStack, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "Minutes.ipa"
+    bogus.write_text("these are minutes, not an app")
+    result = local_stack.cli("upload", str(bogus), "--skip-check")
+    assert result.returncode == 3
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: rejected (not_a_zip): ")
     assert "Traceback" not in result.stderr
+    deadline = time.monotonic() + 10
+    while "/Minutes.ipa: rejected (not_a_zip): " not in local_stack.log_path.read_text():
+        assert time.monotonic() < deadline, local_stack.log_path.read_text()
+        time.sleep(0.1)
+    log = local_stack.log_path.read_text()
+    assert '"level"' not in log  # no raw JSON from the handlers without --verbose
 
 
 def test_publish_sample_prints_a_working_link_within_seconds(

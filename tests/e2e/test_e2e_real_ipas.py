@@ -66,8 +66,9 @@ def test_real_ipa_publishes_or_is_rejected_with_its_reason(
     # Keep the original file name (spaces and all): S3 URL-encodes it in the event.
     key_name = f"e2e/{relative}"
 
+    # --skip-check: what the stack itself decides (the CLI's own check comes below).
     status, out, err = local_stack.run(
-        capsys, "upload", str(path), "--json", "--key-name", key_name
+        capsys, "upload", str(path), "--json", "--key-name", key_name, "--skip-check"
     )
     assert out, err
     result = json.loads(out)
@@ -75,14 +76,14 @@ def test_real_ipa_publishes_or_is_rejected_with_its_reason(
     assert result["status"] == outcome, result
 
     if outcome == "rejected":
-        assert status == 1
+        assert status == 3
         assert result["reason"] == detail
         assert result["message"]
-        # For people (and a key of the CLI's own choosing): the reason in one line, exit 1.
+        # For people, checked before uploading: the same reason in one line, exit 3.
         status, out, err = local_stack.run(capsys, "upload", str(path))
-        assert status == 1
+        assert status == 3
         assert err.strip().splitlines() == [
-            f"error: rejected ({detail}): {result['message'].rstrip('.')}."
+            f"error: rejected ({detail}): {result['message'].rstrip('.')}; nothing was uploaded."
         ]
         return
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ipadrop_tools.cli.main import main
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 from tests.conftest import boto_client
 
 pytestmark = pytest.mark.integration
@@ -109,7 +110,7 @@ def test_upload_goes_to_the_stacks_bucket_under_its_drop_prefix(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     ipa = tmp_path / "App.ipa"
-    ipa.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    build_ipa(ipa)
     assert main(["upload", str(ipa), "--stack", stack_name, "--no-wait", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["status"] == "uploaded"

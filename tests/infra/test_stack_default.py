@@ -426,6 +426,7 @@ def test_routes_and_their_authorization(synthesized: Synth) -> None:
         "DELETE /apps/{bundle_id}/builds/{build_id}": "AWS_IAM",
         **{f"{method} {path}": "AWS_IAM" for method, path in DISTRIBUTION_ADMIN_ROUTES},
         "GET /i/{token}": "NONE",
+        "HEAD /i/{token}": "NONE",
         "GET /m/{token}/manifest.plist": "NONE",
         "GET /devices": "AWS_IAM",
         "POST /enrollments": "AWS_IAM",

@@ -259,3 +259,15 @@ def test_secrets_adapter_picks_up_rotation(stack: Stack) -> None:
     stack.secrets.put_secret_value(SecretId=stack.token_secret_id, SecretString='{"current": 1}')
     with pytest.raises(SecretUnusable, match="current"):
         reader.token_key_ring(stack.token_secret_id)
+
+
+def test_head_and_a_trailing_slash_give_the_install_page_not_json(stack: Stack) -> None:
+    # A person's browser adds the slash; link checkers and iOS previews send HEAD.
+    path = stack.mint()["install_url"][len(DISTRIBUTION_URL) :]
+    for method, variant in (("GET", path + "/"), ("HEAD", path), ("HEAD", path + "/")):
+        response = stack.call(method, variant)
+        assert (method, variant, response["statusCode"]) == (method, variant, 200)
+        assert response["headers"]["Content-Type"].startswith("text/html")
+    missing = stack.call("HEAD", "/i/abc/extra")
+    assert missing["statusCode"] == 404
+    assert missing["headers"]["Content-Type"].startswith("text/html")

@@ -242,3 +242,53 @@ def test_unreachable_aws_endpoint_is_one_sentence_and_exit_2(
     assert len(lines) == 1
     assert lines[0].startswith(f"error: cannot reach the AWS endpoint http://127.0.0.1:{port}")
     assert "AWS_ENDPOINT_URL" in lines[0]
+
+
+def test_the_log_has_one_readable_line_per_upload_with_its_outcome() -> None:
+    from ipadrop_tools.local.poller import describe_outcomes
+
+    result = {
+        "outcomes": [
+            {
+                "status": "published",
+                "upload_key": "uploads/a.ipa",
+                "bundle_id": "com.example.a",
+                "build_id": "20261124T002616Z-1a2b3c4d5e",
+            },
+            {
+                "status": "rejected",
+                "upload_key": "uploads/b.ipa",
+                "reason": "not_a_zip",
+                "message": "The file is not a ZIP archive.\u202e",
+            },
+        ]
+    }
+    lines = describe_outcomes(result, ["uploads/a.ipa", "uploads/b.ipa", "notes.txt"])
+    assert lines == [
+        "uploads/a.ipa: published com.example.a as build 20261124T002616Z-1a2b3c4d5e",
+        "uploads/b.ipa: rejected (not_a_zip): The file is not a ZIP archive.",
+        "notes.txt: ignored",
+    ]
+    assert not any(line.lstrip().startswith("{") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("host", "loud"),
+    [
+        ("127.0.0.1", False),
+        ("localhost", False),
+        ("::1", False),
+        ("0.0.0.0", True),  # noqa: S104
+        ("::", True),
+        ("192.168.1.20", True),
+    ],
+)
+def test_listening_beyond_loopback_warns_loudly(host: str, loud: bool) -> None:
+    from ipadrop_tools.cli.local_cmd import exposure_warning
+
+    warning = exposure_warning(host)
+    assert (warning is not None) is loud
+    if warning:
+        assert "WARNING" in warning
+        assert "no\nauthentication" in warning or "no authentication" in warning
+        assert warning.startswith("!" * 20)

@@ -18,6 +18,7 @@ from ipadrop_tools.cli.remote.durations import parse_ttl
 from ipadrop_tools.cli.remote.output import apps_table, builds_table, qr_text, rejection_message
 from ipadrop_tools.cli.remote.target import CliError
 from ipadrop_tools.cli.remote.upload import UploadOutcome, upload_key_for
+from ipadrop_tools.devkit.sample_ipa import build_ipa
 
 
 @pytest.mark.parametrize(
@@ -32,13 +33,18 @@ from ipadrop_tools.cli.remote.upload import UploadOutcome, upload_key_for
         ("3d", 259200),
         ("1w", 604800),
         (" 15m ", 900),
+        ("1h30m", 5400),
+        ("2d12h", 216000),
+        ("1h1m1s", 3661),
     ],
 )
 def test_parse_ttl_accepts_seconds_and_durations(text: str, seconds: int) -> None:
     assert parse_ttl(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0", "0h", "-5", "5x", "2.5h", "h", "2 hours", "1h30m"])
+@pytest.mark.parametrize(
+    "text", ["", "0", "0h", "-5", "5x", "2.5h", "h", "2 hours", "30m1h", "1h1h", "1h 30m"]
+)
 def test_parse_ttl_refuses_anything_else_with_a_sentence(text: str) -> None:
     with pytest.raises(ValueError, match=r"^--ttl must be seconds or a duration") as caught:
         parse_ttl(text)
@@ -141,7 +147,7 @@ def test_no_target_says_how_to_name_one(
     assert "--stack" in line
 
 
-def test_unreachable_local_endpoint_is_one_line_exit_1(
+def test_unreachable_local_endpoint_is_one_line_exit_5(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     import socket
@@ -150,7 +156,7 @@ def test_unreachable_local_endpoint_is_one_line_exit_1(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         status, _, err = _run(["apps", "--endpoint", f"http://127.0.0.1:{port}"], capsys)
-    assert status == 1
+    assert status == 5
     assert f"no ipadrop local stack answers at http://127.0.0.1:{port}" in _one_error_line(err)
 
 
@@ -179,8 +185,8 @@ def test_apps_table_lists_each_app_and_escapes_markup() -> None:
     assert "com.example.one" in text
     assert "com.example.two" in text
     assert "[bold]One[/bold]" in text  # shown literally, not interpreted
-    assert "2.0 (41)" in text
-    assert "2026-11-24 00:37" in text
+    assert re.search(r"com\.example\.one .* 2\.0 .*\n\s+\(41\)", text)  # version, build below
+    assert "2026-11-24" in text
 
 
 def test_builds_table_shows_full_build_ids_and_revocation() -> None:
@@ -223,11 +229,11 @@ def test_rejection_message_names_the_reason() -> None:
     assert rejection_message(result) == "rejected (not_a_zip): The file is not a ZIP."
 
 
-def test_upload_json_prints_the_result_record_and_exits_1_when_rejected(
+def test_upload_json_prints_the_result_record_and_exits_3_when_rejected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ipa = tmp_path / "broken.ipa"
-    ipa.write_bytes(b"not a zip")
+    build_ipa(ipa)  # passes the check here; the stack's answer is what counts
     record = {
         "schema": 1,
         "status": "rejected",
@@ -243,12 +249,12 @@ def test_upload_json_prints_the_result_record_and_exits_1_when_rejected(
         lambda *a, **k: UploadOutcome("uploads/broken.ipa", record),
     )
     status, out, err = _run(["upload", str(ipa), "--json"], capsys)
-    assert status == 1
+    assert status == 3
     assert json.loads(out) == record
     assert err == ""
 
     status, out, err = _run(["upload", str(ipa)], capsys)
-    assert status == 1
+    assert status == 3
     assert "rejected (not_a_zip)" in _one_error_line(err)
 
 
@@ -272,7 +278,7 @@ def test_upload_refused_by_s3_is_one_line_not_a_traceback(
     from botocore.stub import ANY, Stubber
 
     ipa = tmp_path / "app.ipa"
-    ipa.write_bytes(b"PK" + b"\0" * 64)
+    build_ipa(ipa)
     s3 = _offline_s3(9)  # never reached: the stubber answers
     target = remote_cmd.Target("t", "drop-bucket", "uploads/", "http://api", "http://dist", s3=s3)
     monkeypatch.setattr(remote_cmd, "resolve_target", lambda args: target)
@@ -304,13 +310,13 @@ def test_s3_going_away_while_waiting_is_one_line_not_a_traceback(
     import socket
 
     ipa = tmp_path / "app.ipa"
-    ipa.write_bytes(b"PK" + b"\0" * 64)
+    build_ipa(ipa)
     with socket.socket() as sock:  # bound, never listening: connections are refused
         sock.bind(("127.0.0.1", 0))
         s3 = _offline_s3(sock.getsockname()[1])
         target = remote_cmd.Target("t", "drop-bucket", "uploads/", "http://api", "http://d", s3=s3)
         monkeypatch.setattr(remote_cmd, "resolve_target", lambda args: target)
         status, out, err = _run(["upload", str(ipa), "--json"], capsys)
-    assert status == 1
+    assert status == 5  # unreachable: not the same as a rejected build
     assert out == ""
     assert _one_error_line(err).startswith("error: cannot reach s3://drop-bucket: ")

@@ -239,9 +239,11 @@ def test_device_family(family: object, expected: list[str]) -> None:
 
 
 def test_hostile_title_stays_text() -> None:
-    title = '<script>alert("x")</script>&amp;\u202e'
-    facts = inspect_bytes(build_ipa_bytes(title=title, app_dir_name="X.app", icon=None)).facts
-    assert facts.title == title  # escaping is the renderer's job; the reader keeps the text
+    title = '<script>alert("x")</script>&amp;'
+    hostile = title + "\u202e"
+    facts = inspect_bytes(build_ipa_bytes(title=hostile, app_dir_name="X.app", icon=None)).facts
+    # Escaping is the renderer's job: the reader keeps the text, minus the bidi override.
+    assert facts.title == title
     long_title = "A" * 5000
     facts = inspect_bytes(build_ipa_bytes(title=long_title, app_dir_name="Y.app", icon=None)).facts
     assert len(facts.title) == 256

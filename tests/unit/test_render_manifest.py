@@ -14,6 +14,7 @@ import yaml
 
 from ipadrop.domain.model import AppFacts, IconInfo, ProfileInfo
 from ipadrop.render.manifest import build_manifest, hash_chunks, xml_safe_text
+from ipadrop.text import clean_text
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "manifesturl.yaml"
 # ../shared/spec/README.md: the schema's asset kinds omit the one every real
@@ -225,8 +226,9 @@ def test_hostile_strings_round_trip_through_plistlib(text: str) -> None:
     assert schema_problems(manifest) == []
     document = plistlib.loads(manifest)
     metadata = document["items"][0]["metadata"]
-    assert metadata["title"] == text
-    assert metadata["subtitle"] == text
+    # Names are shown by iOS: bidi and invisible characters go (ipadrop.text.clean_text).
+    assert metadata["title"] == clean_text(text)
+    assert metadata["subtitle"] == clean_text(text)
     assert metadata["bundle-version"] == text
     assert document["items"][0]["assets"][0]["url"] == IPA + "&q=" + text
     # Still one item, one metadata dict: nothing broke out of a <string>.

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from ipadrop.distribution.metadata import encode_upload_metadata, is_valid_group_name
 from ipadrop.domain.bucket_keys import is_valid_build_id, is_valid_bundle_id
+from ipadrop_tools.cli import exit_status
 from ipadrop_tools.cli.remote.durations import parse_ttl
 from ipadrop_tools.cli.remote.output import _escape, list_from, make_console, print_json
 from ipadrop_tools.cli.remote.target import CliError, resolve_target
@@ -38,7 +39,9 @@ def upload_metadata(args: argparse.Namespace) -> dict[str, str]:
         try:
             notes = Path(notes_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"cannot read --notes-file {notes_file}: {exc}", status=2) from None
+            raise CliError(
+                f"cannot read --notes-file {notes_file}: {exc}", status=exit_status.USAGE
+            ) from None
     notify = getattr(args, "notify", None)
     try:
         return encode_upload_metadata(
@@ -47,7 +50,7 @@ def upload_metadata(args: argparse.Namespace) -> dict[str, str]:
             notify=[item for item in notify.split(",") if item.strip()] if notify else None,
         )
     except ValueError as exc:
-        raise CliError(f"{exc}.", status=2) from None
+        raise CliError(f"{exc}.", status=exit_status.USAGE) from None
 
 
 # ----------------------------------------------------------------------- commands
@@ -55,7 +58,7 @@ def upload_metadata(args: argparse.Namespace) -> dict[str, str]:
 
 def _bundle(bundle_id: str) -> str:
     if not is_valid_bundle_id(bundle_id):
-        raise CliError(f"{bundle_id!r} is not a valid bundle id.", status=2)
+        raise CliError(f"{bundle_id!r} is not a valid bundle id.", status=exit_status.USAGE)
     return bundle_id
 
 
@@ -63,7 +66,7 @@ def _group(name: str) -> str:
     if not is_valid_group_name(name):
         raise CliError(
             f"{name!r} is not a group name (1 to 40 lower-case letters, digits, '.', '_', '-').",
-            status=2,
+            status=exit_status.USAGE,
         )
     return name
 
@@ -71,10 +74,12 @@ def _group(name: str) -> str:
 def cmd_invite(args: argparse.Namespace) -> int:
     _bundle(args.bundle_id)
     if args.build != "latest" and not is_valid_build_id(args.build):
-        raise CliError(f"--build must be a build id or latest, not {args.build!r}.", status=2)
+        raise CliError(
+            f"--build must be a build id or latest, not {args.build!r}.", status=exit_status.USAGE
+        )
     recipients = [item.strip() for item in args.to.split(",") if item.strip()]
     if not recipients:
-        raise CliError("--to needs at least one group or address.", status=2)
+        raise CliError("--to needs at least one group or address.", status=exit_status.USAGE)
     payload: dict[str, Any] = {
         "bundle_id": args.bundle_id,
         "build": args.build,
@@ -88,7 +93,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
         try:
             payload["ttl_seconds"] = parse_ttl(args.ttl)
         except ValueError as exc:
-            raise CliError(str(exc), status=2) from None
+            raise CliError(str(exc), status=exit_status.USAGE) from None
     data = resolve_target(args).api("POST", "/invites", payload).data
     if args.json:
         print_json(data)
@@ -157,7 +162,7 @@ def cmd_group_delete(args: argparse.Namespace) -> int:
 def cmd_activity(args: argparse.Namespace) -> int:
     _bundle(args.bundle_id)
     if not is_valid_build_id(args.build_id):
-        raise CliError(f"{args.build_id!r} is not a valid build id.", status=2)
+        raise CliError(f"{args.build_id!r} is not a valid build id.", status=exit_status.USAGE)
     path = f"/apps/{quote(args.bundle_id, safe='')}/builds/{quote(args.build_id, safe='')}/activity"
     data = resolve_target(args).api("GET", path).data
     if args.json:
@@ -197,7 +202,12 @@ def _run(command: Any) -> Any:
 def register(subparsers: Any) -> None:
     from ipadrop_tools.cli.remote.commands import _add_target_options
 
-    invite = subparsers.add_parser("invite", help="e-mail install links to groups or addresses")
+    invite = subparsers.add_parser(
+        "invite",
+        help="e-mail install links to groups or addresses",
+        description="E-mail each person (groups expanded, addresses once) their own install "
+        "link, with the build's notes and your message; each link can be revoked alone.",
+    )
     invite.add_argument("bundle_id", metavar="BUNDLE_ID")
     invite.add_argument(
         "--to", required=True, metavar="LIST", help="groups and addresses: qa,a@b.example"
@@ -209,16 +219,29 @@ def register(subparsers: Any) -> None:
     _add_target_options(invite)
     invite.set_defaults(func=_run(cmd_invite))
 
-    uninvite = subparsers.add_parser("uninvite", help="revoke one person's invite")
+    uninvite = subparsers.add_parser(
+        "uninvite",
+        help="revoke one person's invite",
+        description="Revoke one invite: that person's link answers 410 from now on; "
+        "everybody else's keeps working.",
+    )
     uninvite.add_argument("invite_id", metavar="INVITE_ID")
     _add_target_options(uninvite)
     uninvite.set_defaults(func=_run(cmd_uninvite))
 
-    groups = subparsers.add_parser("groups", help="list tester groups")
+    groups = subparsers.add_parser(
+        "groups",
+        help="list tester groups",
+        description="List the tester groups and their addresses.",
+    )
     _add_target_options(groups)
     groups.set_defaults(func=_run(cmd_groups))
 
-    group = subparsers.add_parser("group", help="set or delete a tester group")
+    group = subparsers.add_parser(
+        "group",
+        help="set or delete a tester group",
+        description="Set a tester group's addresses (replacing them) or delete the group.",
+    )
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     group_set = actions.add_parser("set", help="set a group's addresses (replaces them)")
     group_set.add_argument("name", metavar="NAME")
@@ -230,7 +253,12 @@ def register(subparsers: Any) -> None:
     _add_target_options(group_delete)
     group_delete.set_defaults(func=_run(cmd_group_delete))
 
-    activity = subparsers.add_parser("activity", help="who opened, started, finished")
+    activity = subparsers.add_parser(
+        "activity",
+        help="who opened, started, finished",
+        description="Who opened a build's install page, started the install (iOS fetched "
+        "the manifest) and finished the download, newest first.",
+    )
     activity.add_argument("bundle_id", metavar="BUNDLE_ID")
     activity.add_argument("build_id", metavar="BUILD_ID")
     _add_target_options(activity)

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from ipadrop.text import human_size
+from ipadrop.text import clean_text, human_size
 
 # ---------------------------------------------------------------------- rendering
 
@@ -44,32 +44,45 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def _escape(value: Any) -> str:
+    """Shown text: invisible and bidi characters dropped (they could spoof a name in a
+    terminal; see ipadrop.text.clean_text), then Rich markup escaped."""
     from rich.markup import escape
 
-    return escape(str(value if value is not None else ""))
+    return escape(clean_text(str(value if value is not None else "")) or "")
 
 
 def rejection_message(result: dict[str, Any]) -> str:
-    message = str(result.get("message") or "the upload was rejected").rstrip(".")
-    return f"rejected ({result.get('reason') or 'unknown'}): {message}."
+    message = clean_text(str(result.get("message") or "")) or "the upload was rejected"
+    reason = clean_text(str(result.get("reason") or "")) or "unknown"
+    return f"rejected ({reason}): {message.rstrip('.')}."
 
 
 def apps_table(apps: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    table = Table(title="Apps", title_justify="left")
-    table.add_column("Bundle ID", no_wrap=True, min_width=20)
-    table.add_column("Title", overflow="fold")
+    # Fits 80 columns without losing any: no borders, the bundle id whole (people copy
+    # it), "version (build)" on two lines, the date without the time, the title wraps.
+    table = Table(
+        title="Apps",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+        header_style="bold underline",
+    )
+    table.add_column("Bundle ID", no_wrap=True)
+    table.add_column("Title", overflow="fold", min_width=len("Title"))
     table.add_column("Latest", no_wrap=True)
-    table.add_column("Builds", justify="right")
+    table.add_column("Builds", justify="right", no_wrap=True)
     table.add_column("Updated", no_wrap=True)
     for app in apps:
         table.add_row(
             _escape(app.get("bundle_id")),
             _escape(app.get("title")),
-            _escape(_version_text(app.get("latest_version"), app.get("latest_build"))),
+            _escape(_version_text(app.get("latest_version"), app.get("latest_build"))).replace(
+                " (", "\n("
+            ),
             _escape(app.get("build_count", "")),
-            _escape(_short_time(app.get("updated_at"))),
+            _escape(_short_time(app.get("updated_at"))[:10]),
         )
     return table
 
@@ -105,15 +118,31 @@ def _size_text(size: Any) -> str:
     return human_size(size) if isinstance(size, int) else ""
 
 
-def qr_text(url: str) -> str:
-    """The install URL as a terminal QR code (segno, half-block characters)."""
-    import io
+# Both colours set explicitly (bright white on black) so the code is the same on a
+# light or a dark terminal; segno's own compact output draws light modules in the
+# terminal's foreground colour, a negative on light themes that phones do not scan.
+QR_COLOURS = "\x1b[97;40m"
+QR_RESET = "\x1b[0m"
+QR_BORDER = 4  # the quiet zone the QR specification asks for, in modules
+_HALF_BLOCKS = {(0, 0): "\u2588", (0, 1): "\u2580", (1, 0): "\u2584", (1, 1): " "}
 
+
+def qr_text(url: str) -> str:
+    """The install URL as a terminal QR code: two modules per character (half blocks),
+    light modules as white blocks, dark modules as black background."""
     import segno
 
-    buffer = io.StringIO()
-    segno.make(url, error="m").terminal(out=buffer, compact=True)
-    return buffer.getvalue()
+    rows = [
+        [1 if dark else 0 for dark in row]
+        for row in segno.make(url, error="m").matrix_iter(scale=1, border=QR_BORDER)
+    ]
+    if len(rows) % 2:
+        rows.append([0] * len(rows[0]))  # light padding below the quiet zone
+    lines = []
+    for top, bottom in zip(rows[::2], rows[1::2], strict=True):
+        cells = "".join(_HALF_BLOCKS[pair] for pair in zip(top, bottom, strict=True))
+        lines.append(f"{QR_COLOURS}{cells}{QR_RESET}\n")
+    return "".join(lines)
 
 
 def list_from(data: Any, key: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from ipadrop.domain.bucket_keys import (
     UPLOADS_PREFIX,
 )
+from ipadrop_tools.cli import exit_status
 
 DEFAULT_STATE_DIR = Path(".ipadrop-local")
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -31,11 +32,15 @@ DEFAULT_WAIT_SECONDS = 300
 
 
 class CliError(Exception):
-    """Shown to the user as one ``error: ...`` line; ``status`` is the exit status."""
+    """Shown to the user as one ``error: ...`` line; ``status`` is the exit status
+    (``ipadrop_tools.cli.exit_status``); ``code`` is the API's error code, if any."""
 
-    def __init__(self, message: str, status: int = 1) -> None:
+    def __init__(
+        self, message: str, status: int = exit_status.FAILED, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 # ------------------------------------------------------------------------ targets
@@ -80,11 +85,16 @@ class Target:
         except urllib.error.HTTPError as exc:
             data = _json_or_text(exc.read())
             message = data.get("message") if isinstance(data, dict) else None
+            code = data.get("error") if isinstance(data, dict) else None
             raise CliError(
-                str(message or f"{method} {path} failed with HTTP {exc.code}").rstrip(".") + "."
+                str(message or f"{method} {path} failed with HTTP {exc.code}").rstrip(".") + ".",
+                code=str(code) if code else None,
             ) from None
-        except urllib.error.URLError as exc:
-            raise CliError(f"cannot reach {self.api_url}: {exc.reason}.") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise CliError(
+                f"cannot reach {self.api_url}: {reason}.", status=exit_status.UNREACHABLE
+            ) from None
 
 
 def _json_or_text(raw: bytes) -> Any:
@@ -117,13 +127,19 @@ def local_target(endpoint: str) -> Target:
 
     base = endpoint.rstrip("/")
     if urlsplit(base).scheme not in ("http", "https"):
-        raise CliError(f"--endpoint must be an http(s) URL, not {endpoint!r}.", status=2)
+        raise CliError(
+            f"--endpoint must be an http(s) URL, not {endpoint!r}.", status=exit_status.USAGE
+        )
     try:
         with urllib.request.urlopen(base + "/_local/config", timeout=10) as response:  # noqa: S310
             config = json.loads(response.read())
     except (urllib.error.URLError, ValueError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise CliError(f"no ipadrop local stack answers at {base} ({reason}).") from None
+        raise CliError(
+            f"no ipadrop local stack answers at {base} ({reason}).",
+            status=exit_status.UNREACHABLE,
+        ) from None
+    s3_endpoint = _local_s3_endpoint(config, base)
     return Target(
         description=f"local stack at {base}",
         bucket=str(config["bucket"]),
@@ -131,11 +147,35 @@ def local_target(endpoint: str) -> Target:
         api_url=str(config.get("api_url") or base).rstrip("/"),
         distribution_url=str(config.get("distribution_url") or base).rstrip("/"),
         s3=_s3_client(
-            str(config["s3_endpoint"]),
+            s3_endpoint,
             str(config.get("region") or "us-east-1"),
             local_credentials=bool(config.get("embedded_s3")),
         ),
     )
+
+
+def _local_s3_endpoint(config: dict[str, Any], base: str) -> str:
+    """The stack's S3 endpoint, from ``runtime.json`` in its state folder (owner-only).
+
+    ``/_local/config`` never tells it: any page a browser opens could ask
+    (docs/LOCAL.md, "Security"). Only the machine and user running the stack can read it.
+    """
+    from ipadrop_tools.local.state import RUNTIME_NAME, read_runtime
+
+    state_dir = Path(str(config.get("state_dir") or DEFAULT_STATE_DIR))
+    runtime = read_runtime(state_dir)
+    if (
+        runtime is None
+        or str(runtime.get("distribution_url", "")).rstrip("/")
+        != str(config.get("distribution_url", "")).rstrip("/")
+        or not runtime.get("s3_endpoint")
+    ):
+        raise CliError(
+            f"the local stack at {base} keeps its S3 endpoint in {state_dir / RUNTIME_NAME}, "
+            "which cannot be read here; run this command on the machine, and as the user, "
+            "that runs `ipadrop local`."
+        )
+    return str(runtime["s3_endpoint"])
 
 
 STACK_OUTPUTS = ("BucketName", "DropPrefix", "DistributionUrl", "ApiUrl")
@@ -155,7 +195,9 @@ def stack_target(stack_name: str, region: str | None) -> Target:
         message = exc.response.get("Error", {}).get("Message", str(exc))
         raise CliError(f"cannot read stack {stack_name}: {message}") from None
     except BotoCoreError as exc:
-        raise CliError(f"cannot read stack {stack_name}: {exc}") from None
+        raise CliError(
+            f"cannot read stack {stack_name}: {exc}", status=unreachable_status(exc)
+        ) from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     missing = [name for name in STACK_OUTPUTS if name not in outputs]
     if missing:
@@ -176,6 +218,16 @@ def stack_target(stack_name: str, region: str | None) -> Target:
         s3=session.client("s3"),
         signer=sigv4_signer(credentials, api_region),
     )
+
+
+def unreachable_status(exc: BaseException) -> int:
+    """UNREACHABLE for botocore's connection failures, FAILED for anything else."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return exit_status.UNREACHABLE
+    return exit_status.FAILED
 
 
 def _region_of_api(api_url: str) -> str | None:
@@ -204,7 +256,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
     from ipadrop_tools.local.state import read_runtime
 
     if args.endpoint and args.stack:
-        raise CliError("use either --endpoint or --stack, not both.", status=2)
+        raise CliError("use either --endpoint or --stack, not both.", status=exit_status.USAGE)
     endpoint = args.endpoint or (None if args.stack else os.environ.get("IPADROP_ENDPOINT"))
     stack = args.stack or (None if endpoint else os.environ.get("IPADROP_STACK"))
     if stack:
@@ -216,6 +268,6 @@ def resolve_target(args: argparse.Namespace) -> Target:
         raise CliError(
             "say which stack: --endpoint http://127.0.0.1:8080 for `ipadrop local`, "
             "or --stack NAME for a deployed one.",
-            status=2,
+            status=exit_status.USAGE,
         )
     return local_target(endpoint)

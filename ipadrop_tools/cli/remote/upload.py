@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,12 +17,19 @@ from ipadrop.domain.bucket_keys import (
     UPLOADS_PREFIX,
     result_key,
 )
+from ipadrop.text import human_size
+from ipadrop_tools.cli import exit_status
 from ipadrop_tools.cli.remote.target import (
     DEFAULT_WAIT_SECONDS,
     MULTIPART_THRESHOLD,
     CliError,
     Target,
+    unreachable_status,
 )
+
+# A line at least this often while a non-interactive upload runs: CI watchdogs kill
+# jobs that print nothing for minutes, and a line a second floods the log.
+PROGRESS_INTERVAL_SECONDS = 15.0
 
 # ------------------------------------------------------------------------- upload
 
@@ -43,19 +52,122 @@ def upload_key_for(
     """
     import secrets
 
+    from ipadrop.domain.bucket_keys import MAX_S3_KEY_BYTES
+    from ipadrop.publishing.publisher import is_upload_key
+    from ipadrop.text import clean_text
+
     name = key_name if key_name is not None else path.name
     name = name.strip().lstrip("/")
-    if not name or ".." in name.split("/") or any(ord(c) < 32 for c in name):
-        raise CliError(f"--key-name {name!r} is not a usable object name.", status=2)
     if name.lower().endswith(".ipa"):
         name = name[: -len(".ipa")] + ".ipa"  # the event filter is case-sensitive
     else:
         name += ".ipa"
+    segments = name.split("/")
+    stem = segments[-1][: -len(".ipa")]
+    if (
+        not stem.strip(". ")
+        or any(segment in ("", ".", "..") for segment in segments)
+        or clean_text(name) != name
+    ):
+        # The processor ignores such keys (".ipa" alone), or S3 would store another
+        # key than the one the result is looked for under.
+        raise CliError(
+            f"--key-name {key_name if key_name is not None else path.name!r} is not a usable "
+            "object name: give a name such as builds/1234/MyApp.ipa.",
+            status=exit_status.USAGE,
+        )
     if key_name is None:
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
         name = f"{stamp}-{secrets.token_hex(3)}/{name}"
     prefix = drop_prefix if drop_prefix.endswith("/") else drop_prefix + "/"
-    return prefix + name
+    key = prefix + name
+    if prefix == UPLOADS_PREFIX and not is_upload_key(key):
+        raise CliError(
+            f"{key!r} is not a key the processor acts on (uploads/<name>.ipa).",
+            status=exit_status.USAGE,
+        )
+    if len(key.encode()) > MAX_S3_KEY_BYTES:
+        raise CliError(
+            f"the object name is {len(key.encode())} bytes; S3 allows {MAX_S3_KEY_BYTES}.",
+            status=exit_status.USAGE,
+        )
+    return key
+
+
+def local_rejection(path: Path) -> dict[str, Any] | None:
+    """Why the processor would reject this file, as a result record does; None if it would not.
+
+    The same reader as the processor's (``ipadrop.reading.inspector``) on the local file,
+    so a file that is not an IPA is refused before anything is uploaded.
+    """
+    from ipadrop.reading.errors import IpaRejected
+    from ipadrop.reading.inspector import inspect_ipa
+    from ipadrop.reading.sources import LocalFileSource
+    from ipadrop.text import clean_text
+
+    try:
+        inspect_ipa(LocalFileSource(path))
+    except IpaRejected as rejected:
+        return {
+            "status": "rejected",
+            "reason": rejected.code,
+            "message": clean_text(rejected.message) or "The file is not an IPA.",
+            "uploaded": False,
+        }
+    except OSError as exc:
+        raise CliError(
+            f"cannot read {path}: {exc.strerror or exc}.", status=exit_status.USAGE
+        ) from None
+    return None
+
+
+class ProgressLines:
+    """Progress for logs (no terminal): a line when ``interval`` has passed since the last."""
+
+    def __init__(
+        self,
+        name: str,
+        total: int,
+        *,
+        interval: float = PROGRESS_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        write: Callable[[str], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.total = total
+        self.sent = 0
+        self.interval = interval
+        self._clock = clock
+        self._write = write or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._started = clock()
+        self._last = self._started
+        self._lock = threading.Lock()  # boto3 reports progress from its transfer threads
+
+    def _due(self) -> bool:
+        now = self._clock()
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+    def advance(self, sent: int) -> None:
+        with self._lock:
+            self.sent += sent
+            if not self._due():
+                return
+            done = self.sent
+        percent = 100 * done // self.total if self.total else 100
+        self._write(
+            f"Uploading {self.name}: {percent}% ({human_size(done)} of {human_size(self.total)})"
+        )
+
+    def waiting(self, key: str, timeout: float) -> None:
+        if self._due():
+            elapsed = self._clock() - self._started
+            self._write(
+                f"Waiting for the stack to publish {key}: {elapsed:.0f} s "
+                f"(gives up after {timeout:.0f} s)"
+            )
 
 
 def _etag(s3: Any, bucket: str, key: str) -> str | None:
@@ -66,7 +178,9 @@ def _etag(s3: Any, bucket: str, key: str) -> str | None:
     except ClientError:
         return None  # 404, or 403 when the caller may not list the bucket
     except BotoCoreError as exc:
-        raise CliError(f"cannot reach s3://{bucket}: {exc}.") from None
+        raise CliError(
+            f"cannot reach s3://{bucket}: {exc}.", status=unreachable_status(exc)
+        ) from None
 
 
 def upload_and_wait(
@@ -77,6 +191,7 @@ def upload_and_wait(
     wait: bool = True,
     timeout: float = DEFAULT_WAIT_SECONDS,
     progress: Callable[[int], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
     metadata: dict[str, str] | None = None,
 ) -> UploadOutcome:
     from boto3.exceptions import S3UploadFailedError
@@ -111,12 +226,13 @@ def upload_and_wait(
         reason = f"{found.group(1)}: {found.group(2).rstrip('.')}." if found else f"{exc}."
         raise CliError(f"upload to s3://{target.bucket}/{key} failed: {reason}") from None
     except BotoCoreError as exc:
-        raise CliError(f"upload to s3://{target.bucket}/{key} failed: {exc}") from None
+        raise CliError(
+            f"upload to s3://{target.bucket}/{key} failed: {exc}", status=unreachable_status(exc)
+        ) from None
     if not wait:
         return UploadOutcome(upload_key=key, result=None)
-    return UploadOutcome(
-        upload_key=key, result=wait_for_result(target, results, previous, timeout=timeout)
-    )
+    result = wait_for_result(target, results, previous, timeout=timeout, on_wait=on_wait)
+    return UploadOutcome(upload_key=key, result=result)
 
 
 def _s3_error(exc: Any) -> str:
@@ -127,7 +243,12 @@ def _s3_error(exc: Any) -> str:
 
 
 def wait_for_result(
-    target: Target, key: str, previous_etag: str | None, *, timeout: float
+    target: Target,
+    key: str,
+    previous_etag: str | None,
+    *,
+    timeout: float,
+    on_wait: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Poll ``results/<upload key>.json`` until a record newer than ``previous_etag`` appears."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -148,7 +269,9 @@ def wait_for_result(
                     f"cannot read s3://{target.bucket}/{key}: {_s3_error(exc)}"
                 ) from None
         except BotoCoreError as exc:
-            raise CliError(f"cannot read s3://{target.bucket}/{key}: {exc}.") from None
+            raise CliError(
+                f"cannot read s3://{target.bucket}/{key}: {exc}.", status=unreachable_status(exc)
+            ) from None
         except ValueError:
             raise CliError(
                 f"s3://{target.bucket}/{key} is not a result record (not JSON)."
@@ -156,7 +279,10 @@ def wait_for_result(
         if time.monotonic() >= deadline:
             raise CliError(
                 f"no result at s3://{target.bucket}/{key} after {timeout:.0f} s; "
-                "the upload is in the bucket, so check again later."
+                "the upload is in the bucket, so check again later.",
+                status=exit_status.TIMED_OUT,
             )
+        if on_wait is not None:
+            on_wait()
         time.sleep(delay)
         delay = min(delay * 1.5, 2.0)

@@ -46,7 +46,7 @@ def _public_refusal(refusal: PublicRefusal) -> Response[Any]:
 def _not_found(_: NotFoundError) -> Response[Any]:
     event = app.current_event
     path = event.path
-    if path.startswith(PUBLIC_PREFIXES) and event.http_method == "GET":
+    if path.startswith(PUBLIC_PREFIXES) and event.http_method in ("GET", "HEAD"):
         from ipadrop.render.page import render_not_found_page
 
         return html_response(404, render_not_found_page(contact=_contact()))

@@ -1,6 +1,7 @@
 """Tester-facing routes (behind CloudFront, no authentication but the token).
 
-GET    /i/<token>                               install page (HTML)
+GET    /i/<token>                               install page (HTML; also HEAD, and with a
+                                                trailing slash: a person's URL still opens it)
 GET    /m/<token>/manifest.plist                manifest (text/xml), asset URLs signed now
 (the device routes under /d/ are in ``device_routes``)
 """
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 
-@router.get("/i/<token>")
+@router.route("/i/<token>", method=["GET", "HEAD"])
+@router.route("/i/<token>/", method=["GET", "HEAD"])
 def install_page(token: str) -> Response[Any]:
     from ipadrop.render.page import render_install_page
 

@@ -28,6 +28,7 @@ from ipadrop.reading.png import PngError, decode_png, read_header, to_standard_p
 from ipadrop.reading.profiles import DEFAULT_MAX_PROFILE_BYTES, ProfileError, parse_profile
 from ipadrop.reading.sources import RangeSource
 from ipadrop.reading.zipreader import ZipArchive, ZipEntry, ZipFormatError
+from ipadrop.text import clean_text
 
 MAX_INFO_PLIST_BYTES = 2 * 1024 * 1024
 MAX_ICON_BYTES = 2 * 1024 * 1024
@@ -49,7 +50,6 @@ MAX_TEXT_LENGTH = 256
 MAX_BUNDLE_ID_LENGTH = bucket_keys.MAX_BUNDLE_ID_LENGTH
 
 _APP_DIR = re.compile(r"Payload/([^/]+\.app)(?:/|$)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ICON_SUFFIX = re.compile(r"(?:@\d(?:\.\d+)?x)?(?:~(?:ipad|iphone))?(?:@\d(?:\.\d+)?x)?$", re.I)
 _FAMILIES: dict[int, DeviceFamily] = {1: "iphone", 2: "ipad"}
 
@@ -179,7 +179,7 @@ def validate_bundle_id(value: object) -> str:
             f"at most {MAX_BUNDLE_ID_LENGTH} are allowed.",
         )
     if not bucket_keys.is_valid_bundle_id(value):
-        shown = _CONTROL.sub("?", value[:80])
+        shown = clean_text(value[:80], replacement="?") or "?"
         raise IpaRejected(
             "bad_bundle_id",
             f"CFBundleIdentifier {shown!r} is not valid: only letters, digits, '-' and '.' "
@@ -197,8 +197,7 @@ def _clean_text(value: object) -> str | None:
         value = str(value)
     if not isinstance(value, str):
         return None
-    cleaned = _CONTROL.sub("", value).strip()[:MAX_TEXT_LENGTH]
-    return cleaned or None
+    return clean_text(value, max_length=MAX_TEXT_LENGTH)
 
 
 def device_families(value: object) -> list[DeviceFamily]:

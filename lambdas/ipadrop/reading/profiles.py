@@ -16,6 +16,7 @@ from typing import Any
 
 from ipadrop.domain.model import Distribution, ProfileInfo
 from ipadrop.reading.plists import PlistError, load_plist_dict
+from ipadrop.text import clean_text
 
 DEFAULT_MAX_PROFILE_BYTES = 2 * 1024 * 1024
 
@@ -121,14 +122,9 @@ def iso_utc(value: dt.datetime) -> str:
     return value.replace(microsecond=0).isoformat() + "Z"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def _text(value: Any) -> str | None:
-    """A string value with control characters dropped and its length capped."""
-    if not isinstance(value, str):
-        return None
-    return _CONTROL.sub("", value).strip()[:256] or None
+    """A string value with control, invisible and bidi characters dropped, length capped."""
+    return clean_text(value, max_length=256)
 
 
 def _first_text(value: Any) -> str | None:

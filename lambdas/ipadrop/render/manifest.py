@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from ipadrop.domain.model import AppFacts
+from ipadrop.text import clean_text
 
 # Apple's own examples hash the package in 10 MiB chunks.
 DEFAULT_CHUNK_SIZE = 10 * 1024 * 1024
@@ -83,12 +84,12 @@ def build_manifest(
     metadata: dict[str, Any] = {
         "bundle-identifier": xml_safe_text(facts.bundle_id),
         "kind": "software",
-        "title": xml_safe_text(facts.title) or facts.bundle_id,
+        "title": xml_safe_text(clean_text(facts.title) or "") or facts.bundle_id,
     }
     version = facts.version or facts.build
     if version:
         metadata["bundle-version"] = xml_safe_text(version)
-    team = facts.profile.team_name if facts.profile is not None else None
+    team = clean_text(facts.profile.team_name) if facts.profile is not None else None
     if team:
         metadata["subtitle"] = xml_safe_text(team)
 

@@ -26,7 +26,7 @@ from ipadrop.devices.diagnosis import Finding, device_findings, diagnose_build, 
 from ipadrop.distribution.notes import note_lines
 from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts, DeviceRecord
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import format_utc, human_size
+from ipadrop.text import clean_text, format_utc, human_size
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -205,7 +205,8 @@ def render_install_page(ctx: InstallPageContext) -> str:
         "linkExpiresAt": ctx.link_expires_at,
         "installable": blocker is None,
     }
-    title = facts.title.strip() or facts.bundle_id
+    # Cleaned again here: build.json written before the cleaning got stricter.
+    title = clean_text(facts.title) or facts.bundle_id
     return _render(
         "install.html.j2",
         title=title,
@@ -213,7 +214,7 @@ def render_install_page(ctx: InstallPageContext) -> str:
         facts=facts,
         version=version_label(facts),
         size=human_size(facts.size_bytes),
-        team_name=profile.team_name if profile else None,
+        team_name=clean_text(profile.team_name) if profile else None,
         team_id=profile.team_id if profile else None,
         distribution=distribution or "unknown",
         distribution_label=_DISTRIBUTION_LABELS.get(distribution or "", "Unknown"),
@@ -291,7 +292,7 @@ def render_expired_page(
     return _render(
         "message.html.j2",
         kind=reason,
-        app_title=(title or "").strip() or None,
+        app_title=clean_text(title),
         expired_at=expired_at,
         contact=_contact_view(contact),
     )
