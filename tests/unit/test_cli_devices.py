@@ -48,7 +48,7 @@ def target(monkeypatch: pytest.MonkeyPatch) -> Target:
     return target
 
 
-def test_upload_of_an_uninstallable_build_exits_3_unless_allowed(
+def test_upload_of_an_uninstallable_build_exits_6_unless_allowed(
     tmp_path: Path,
     target: Target,
     monkeypatch: pytest.MonkeyPatch,
@@ -59,18 +59,21 @@ def test_upload_of_an_uninstallable_build_exits_3_unless_allowed(
     monkeypatch.setattr(
         remote_cmd, "upload_and_wait", lambda *a, **k: UploadOutcome("uploads/a.ipa", EXPIRED)
     )
-    status, out, err = _run(["upload", str(ipa), "--endpoint", "http://x"], capsys)
+    status, out, err = _run(["upload", str(ipa), "--skip-check", "--endpoint", "http://x"], capsys)
     assert status == devices_cmd.EXIT_UNINSTALLABLE == 6
     assert "warning: Its provisioning profile expired on 1 Nov 2026. [profile_expired]" in err
     assert "error: published, but no device can install this build" in err
     assert "Traceback" not in err
 
-    status, out, _ = _run(["upload", str(ipa), "--json", "--endpoint", "http://x"], capsys)
+    status, out, _ = _run(
+        ["upload", str(ipa), "--json", "--skip-check", "--endpoint", "http://x"], capsys
+    )
     assert status == 6
     assert json.loads(out)["installable"] is False
 
     status, _, err = _run(
-        ["upload", str(ipa), "--allow-uninstallable", "--endpoint", "http://x"], capsys
+        ["upload", str(ipa), "--allow-uninstallable", "--skip-check", "--endpoint", "http://x"],
+        capsys,
     )
     assert status == 0
     assert "accepted: --allow-uninstallable" in err
@@ -79,7 +82,7 @@ def test_upload_of_an_uninstallable_build_exits_3_unless_allowed(
     monkeypatch.setattr(
         remote_cmd, "upload_and_wait", lambda *a, **k: UploadOutcome("uploads/a.ipa", fine)
     )
-    status, _, err = _run(["upload", str(ipa), "--endpoint", "http://x"], capsys)
+    status, _, err = _run(["upload", str(ipa), "--skip-check", "--endpoint", "http://x"], capsys)
     assert status == 0
     assert "warning" not in err
 

@@ -96,7 +96,12 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     from ipadrop_tools.cli.remote.commands import _add_target_options, _run
 
-    devices = subparsers.add_parser("devices", help="list enrolled devices (or export them)")
+    devices = subparsers.add_parser(
+        "devices",
+        help="list enrolled devices (or export them)",
+        description="List the devices testers enrolled; --format apple writes the "
+        "tab-separated file the Apple Developer site imports (Register Multiple Devices).",
+    )
     devices.add_argument(
         "--format",
         choices=("table", "apple"),
@@ -107,7 +112,12 @@ def register(subparsers: Any) -> None:
     _add_target_options(devices)
     devices.set_defaults(func=_run(cmd_devices))
 
-    enroll = subparsers.add_parser("enroll", help="mint a link that registers a tester's device")
+    enroll = subparsers.add_parser(
+        "enroll",
+        help="mint a link that registers a tester's device",
+        description="Mint an enrollment link: a tester opens it in Safari, installs the "
+        "'Device check' profile and their device's UDID reaches the team.",
+    )
     enroll.add_argument("bundle_id", nargs="?", metavar="BUNDLE_ID", help="the app it checks")
     enroll.add_argument("--ttl", metavar="TTL", help="seconds or a duration: 90m, 2h, 3d")
     _add_target_options(enroll)
