@@ -31,12 +31,19 @@ ADMIN_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/apps"),
     (apigw.HttpMethod.GET, "/apps/{bundle_id}/builds"),
     (apigw.HttpMethod.DELETE, "/apps/{bundle_id}/builds/{build_id}"),
+    (apigw.HttpMethod.GET, "/devices"),
+    (apigw.HttpMethod.POST, "/enrollments"),
     *((apigw.HttpMethod(method), path) for method, path in DISTRIBUTION_ADMIN_ROUTES),
 )
 PUBLIC_ROUTES: tuple[tuple[apigw.HttpMethod, str], ...] = (
     (apigw.HttpMethod.GET, "/i/{token}"),
     (apigw.HttpMethod.HEAD, "/i/{token}"),
     (apigw.HttpMethod.GET, "/m/{token}/manifest.plist"),
+    # Device enrollment (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis").
+    (apigw.HttpMethod.GET, "/d/{token}"),
+    (apigw.HttpMethod.GET, "/d/{token}/enroll.mobileconfig"),
+    (apigw.HttpMethod.POST, "/d/{token}/enroll"),
+    (apigw.HttpMethod.GET, "/d/{token}/done"),
 )
 
 _ACCESS_LOG_FORMAT = json.dumps(

@@ -209,6 +209,16 @@ class Cdn(Construct):
             response_headers_policy=self.response_headers_policy,
             compress=True,
         )
+        # Device enrollment: iOS POSTs its signed answer to /d/<token>/enroll.
+        device_behavior = cloudfront.BehaviorOptions(
+            origin=api_origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=self.response_headers_policy,
+            compress=True,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -220,6 +230,7 @@ class Cdn(Construct):
                 f"{BUILDS_PREFIX}*": s3_behavior,
                 "i/*": api_behavior,
                 "m/*": api_behavior,
+                "d/*": device_behavior,
             },
             certificate=certificate,
             domain_names=list(domain_names) or None,

@@ -7,7 +7,7 @@ import copy
 from typing import Any, cast
 
 from ipadrop.domain import bucket_keys, indexes
-from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.model import BuildRecord, DeviceRecord
 from ipadrop.domain.ports import AppIndex, AppsIndex, IndexDoc, IndexMutation, ObjectInfo
 
 
@@ -107,3 +107,26 @@ class MemoryStore:
             self.objects.pop(key, None)
             self.documents.pop(key, None)
         self.writes.append(f"delete {build_id}")
+
+
+class MemoryDeviceStore:
+    """``DeviceStore`` in memory (the DynamoDB adapter is tested against moto)."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, DeviceRecord] = {}
+        self.answers: set[str] = set()
+
+    def put_device(self, device: DeviceRecord) -> None:
+        self.devices[device.udid] = device
+
+    def get_device(self, udid: str) -> DeviceRecord | None:
+        return self.devices.get(udid.upper())
+
+    def list_devices(self) -> list[DeviceRecord]:
+        return sorted(self.devices.values(), key=lambda d: d.enrolled_at, reverse=True)
+
+    def claim_answer(self, digest: str, *, expires_at: int) -> bool:
+        if digest in self.answers:
+            return False
+        self.answers.add(digest)
+        return True

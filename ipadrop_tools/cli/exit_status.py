@@ -9,4 +9,5 @@ USAGE = 2  # bad arguments or a missing file: nothing was sent
 REJECTED = 3  # the IPA was rejected (here before uploading, or by the stack)
 TIMED_OUT = 4  # uploaded, but no result within --timeout
 UNREACHABLE = 5  # the stack, its API or its bucket could not be reached
+UNINSTALLABLE = 6  # published, but no device can install it (``--allow-uninstallable``: 0)
 INTERRUPTED = 130  # Ctrl-C

@@ -19,6 +19,8 @@ _COMMAND_MODULES = {
     "apps": "remote.commands",
     "builds": "remote.commands",
     "revoke": "remote.commands",
+    "devices": "remote.devices_cmd",
+    "enroll": "remote.devices_cmd",
     "invite": "remote.distribution_cmds",
     "uninvite": "remote.distribution_cmds",
     "groups": "remote.distribution_cmds",

@@ -107,6 +107,7 @@ def build_ipa(
     plist_format: PlistFormat = "binary",
     icon: IconKind | None = "cgbi",
     profile: ProfileKind | None = "enterprise",
+    profile_fields: Mapping[str, Any] | None = None,
     padding_bytes: int = 0,
     zip64: bool = False,
     extra_entries: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
@@ -166,7 +167,8 @@ def build_ipa(
                 writer.add(f"{app_dir}/AppIcon76x76@2x~ipad.png", make(152, 152), compress=False)
         if profile is not None:
             writer.add(
-                f"{app_dir}/embedded.mobileprovision", sample_profile(profile, bundle_id=bundle_id)
+                f"{app_dir}/embedded.mobileprovision",
+                sample_profile(profile, **{"bundle_id": bundle_id, **(profile_fields or {})}),
             )
         for plugin in plugins:
             plugin_dir = f"{app_dir}/PlugIns/{plugin}.appex"

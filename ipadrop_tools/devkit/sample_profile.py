@@ -8,6 +8,7 @@ import functools
 import plistlib
 import random
 import uuid as uuid_module
+from collections.abc import Sequence
 from typing import Any, Literal
 
 ProfileKind = Literal["enterprise", "ad-hoc", "development", "app-store"]
@@ -16,6 +17,12 @@ ProfileKind = Literal["enterprise", "ad-hoc", "development", "app-store"]
 @functools.lru_cache(maxsize=1)
 def _throwaway_signer() -> tuple[Any, Any]:
     """A self-signed EC certificate and key, made once per process."""
+    return _dated_signer(SAMPLE_CERT_EXPIRES)
+
+
+@functools.lru_cache(maxsize=8)
+def _dated_signer(expires: dt.datetime) -> tuple[Any, Any]:
+    """A self-signed EC distribution certificate ending at ``expires``, and its key."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -39,7 +46,7 @@ def _throwaway_signer() -> tuple[Any, Any]:
         .public_key(key.public_key())
         .serial_number(0x1D1D)
         .not_valid_before(not_before)
-        .not_valid_after(SAMPLE_CERT_EXPIRES)
+        .not_valid_after(max(expires, not_before + dt.timedelta(days=1)))
         .sign(key, hashes.SHA256())
     )
     return cert, key
@@ -65,9 +72,12 @@ def profile_plist(
     profile_uuid: str | None = None,
     expires_at: dt.datetime = SAMPLE_PROFILE_EXPIRES,
     device_count: int = 3,
+    devices: Sequence[str] | None = None,
     include_certificate: bool = True,
+    certificate_expires: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The plist dictionary inside a provisioning profile of ``kind``."""
+    """The plist dictionary inside a provisioning profile of ``kind`` (``devices``:
+    these UDIDs instead of ``device_count`` made-up ones)."""
     if expires_at.tzinfo is not None:  # plistlib wants naive UTC datetimes
         expires_at = expires_at.astimezone(dt.UTC).replace(tzinfo=None)
     entitlements: dict[str, Any] = {
@@ -93,12 +103,18 @@ def profile_plist(
     if include_certificate:
         from cryptography.hazmat.primitives.serialization import Encoding
 
-        cert, _ = _throwaway_signer()
+        cert, _ = (
+            _throwaway_signer()
+            if certificate_expires is None
+            else _dated_signer(certificate_expires)
+        )
         profile["DeveloperCertificates"] = [cert.public_bytes(Encoding.DER)]
     if kind == "enterprise":
         profile["ProvisionsAllDevices"] = True
     elif kind in ("ad-hoc", "development"):
-        profile["ProvisionedDevices"] = sample_devices(device_count)
+        profile["ProvisionedDevices"] = (
+            list(devices) if devices is not None else sample_devices(device_count)
+        )
     return profile
 
 

@@ -46,6 +46,9 @@ def sent_count(ses_v1: Any) -> int:
     return int(ses_v1.get_send_quota()["SentLast24Hours"])
 
 
+LOCAL_TEAM_EMAIL = "team@example.com"
+
+
 def provision_distribution(backend: Any, state_dir: Any, bucket: str) -> dict[str, str]:
     """Table, sender identity; returns the environment the handlers read."""
     from ipadrop.settings import (
@@ -53,6 +56,7 @@ def provision_distribution(backend: Any, state_dir: Any, bucket: str) -> dict[st
         SENDER_EMAIL_ENV,
         SES_MAX_SEND_RATE_ENV,
         TABLE_ENV,
+        TEAM_EMAIL_ENV,
     )
 
     table = people_table_name(bucket)
@@ -63,6 +67,8 @@ def provision_distribution(backend: Any, state_dir: Any, bucket: str) -> dict[st
         SENDER_EMAIL_ENV: LOCAL_SENDER,
         SES_MAX_SEND_RATE_ENV: "50",
         EVENT_BUS_ENV: "default",
+        # Devices not in a build's profile are reported here (the outbox shows it).
+        TEAM_EMAIL_ENV: LOCAL_TEAM_EMAIL,
     }
 
 

@@ -67,6 +67,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/apps", admin=True),
     Route("GET", "/apps/{bundle_id}/builds", admin=True),
     Route("DELETE", "/apps/{bundle_id}/builds/{build_id}", admin=True),
+    # Devices (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis").
+    Route("GET", "/d/{token}", admin=False),
+    Route("GET", "/d/{token}/enroll.mobileconfig", admin=False),
+    Route("POST", "/d/{token}/enroll", admin=False),
+    Route("GET", "/d/{token}/done", admin=False),
+    Route("GET", "/devices", admin=True),
+    Route("POST", "/enrollments", admin=True),
     *(Route(method, path, admin=True) for method, path in DISTRIBUTION_ADMIN_ROUTES),
 )
 

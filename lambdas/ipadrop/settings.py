@@ -55,7 +55,12 @@ ASSET_URL_TTL_SECONDS_ENV = "IPADROP_ASSET_URL_TTL_SECONDS"
 PUBLIC_MODE_ENV = "IPADROP_PUBLIC_MODE"
 CONTACT_ENV = "IPADROP_CONTACT"
 
-# Defaults (the link TTL bounds are also the CDK context defaults).
+# Diagnosis (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis"): a profile or
+# certificate ending within this many days is a warning on the page and in the result record.
+EXPIRY_WARNING_DAYS = 14
+
+# Defaults (the link TTL bounds are also the CDK context defaults; the CLI's help
+# states them; a deployment may set others).
 DEFAULT_LINK_TTL_MIN_SECONDS = 60
 DEFAULT_LINK_TTL_MAX_SECONDS = 7 * 86400
 DEFAULT_LINK_TTL_SECONDS = 86400
@@ -252,4 +257,37 @@ class DistributionSettings:
             configuration_set=env.get(SES_CONFIGURATION_SET_ENV, "").strip() or None,
             max_send_rate=env_int(env, SES_MAX_SEND_RATE_ENV, DEFAULT_SES_MAX_SEND_RATE, minimum=1),
             event_bus=env.get(EVENT_BUS_ENV, "").strip() or None,
+        )
+
+
+# Devices (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis"); all optional.
+# IPADROP_ENROLL_SIGNING_SECRET_ID: {"certificate_pem", "private_key_pem"} (signer, then chain)
+# IPADROP_DEVICE_CA_SECRET_ID: a PEM bundle of Apple's device CA certificates
+TEAM_EMAIL_ENV = "IPADROP_TEAM_EMAIL"  # told when a device is not in a build's profile
+ENROLL_SIGNING_SECRET_ENV = "IPADROP_ENROLL_SIGNING_SECRET_ID"  # noqa: S105 (a variable name)
+DEVICE_CA_SECRET_ENV = "IPADROP_DEVICE_CA_SECRET_ID"  # noqa: S105 (a variable name)
+ENROLL_ORGANIZATION_ENV = "IPADROP_ENROLL_ORGANIZATION"  # shown by iOS on the profile
+# IPADROP_ASC_SECRET_ID: {"issuer_id", "key_id", "private_key_pem"} (an App Store Connect API key)
+ASC_SECRET_ENV = "IPADROP_ASC_SECRET_ID"  # noqa: S105 (a variable name)
+DEVICE_COOKIE = "ipadrop_device"  # set on the distribution domain after enrollment
+DEVICE_COOKIE_MAX_AGE = 365 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSettings:
+    team_email: str | None
+    signing_secret_id: str | None
+    device_ca_secret_id: str | None
+    organization: str
+    app_store_connect_secret_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeviceSettings:
+        env = os.environ if env is None else env
+        return cls(
+            team_email=env.get(TEAM_EMAIL_ENV, "").strip() or None,
+            signing_secret_id=env.get(ENROLL_SIGNING_SECRET_ENV, "").strip() or None,
+            device_ca_secret_id=env.get(DEVICE_CA_SECRET_ENV, "").strip() or None,
+            organization=env.get(ENROLL_ORGANIZATION_ENV, "").strip()[:64] or "ipadrop",
+            app_store_connect_secret_id=env.get(ASC_SECRET_ENV, "").strip() or None,
         )

@@ -58,6 +58,26 @@ def parse_iso_utc(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def parse_iso_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (naive is UTC); None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        return parse_iso_utc(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def format_utc(value: str | None) -> str:
+    """The one way a time is written for people when no time zone is known:
+    ``5 Jan 2026, 09:07 UTC`` (pages rewrite it in the reader's zone)."""
+    parsed = parse_iso_time(value)
+    if parsed is None:
+        return value or ""
+    utc = parsed.astimezone(UTC)
+    return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
+
+
 def human_size(size_bytes: int) -> str:
     """Decimal units, as iOS shows storage: 42.7 KB, 1.3 MB."""
     if size_bytes < 1000:

@@ -8,7 +8,7 @@ and console reports), script errors, and any request other than the page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,10 @@ class PageHarness:
         locale: str = "en-GB",
         init_script: str | None = None,
         permissions: list[str] | None = None,
+        before_load: Callable[[Any], None] | None = None,
     ) -> OpenedPage:
+        """``before_load(page)`` runs just before the first navigation (e.g. to
+        install Playwright's fake clock)."""
         context = self._browser.new_context(
             user_agent=device.user_agent,
             viewport={"width": device.viewport[0], "height": device.viewport[1]},
@@ -187,6 +190,8 @@ class PageHarness:
                 "Emulation.setTouchEmulationEnabled",
                 {"enabled": True, "maxTouchPoints": device.max_touch_points},
             )
+        if before_load is not None:
+            before_load(page)
         page.goto(PAGE_URL, wait_until="load")
         return opened
 

@@ -194,23 +194,6 @@ def test_blocked_builds_explain_why(
     opened.page.screenshot(path=str(screenshots_dir / f"blocked-{label}.png"), scale="css")
 
 
-def test_ipad_only_app_warns_on_iphone_and_old_ios_warns(harness: PageHarness) -> None:
-    html = render_install_page(
-        context(
-            link_expires_at=FUTURE,
-            facts=facts(device_family=["ipad"], minimum_os_version="17.6"),
-        )
-    )
-    opened = harness.open(html, IPHONE_SAFARI, csp=CONTENT_SECURITY_POLICY)
-    assert _visible(opened, "#family-note")
-    assert _visible(opened, "#os-note")
-    assert "this device runs iOS 17.5" in opened.page.inner_text("#os-note")
-    opened.assert_clean()
-    on_ipad = harness.open(html, IPAD_AS_MAC, csp=CONTENT_SECURITY_POLICY)
-    assert not _visible(on_ipad, "#family-note")
-    assert not _visible(on_ipad, "#os-note")  # a Mac UA tells no iOS version
-
-
 def test_copy_button_uses_the_clipboard(harness: PageHarness) -> None:
     html = render_install_page(context(link_expires_at=FUTURE))
     opened = harness.open(

@@ -15,9 +15,9 @@ from ipadrop.reading.sources import LocalFileSource
 from ipadrop.render.page import (
     CONTENT_SECURITY_POLICY,
     InstallPageContext,
-    parse_iso_time,
     render_install_page,
 )
+from ipadrop.text import parse_iso_time
 from tests.browser.conftest import (
     ANDROID_CHROME,
     DESKTOP_CHROME,

@@ -87,7 +87,13 @@ def test_real_ipa_publishes_or_is_rejected_with_its_reason(
         ]
         return
 
-    assert status == 0, err
+    # Published; exit 6 when no device could install it (these public fixtures'
+    # profiles expired years ago), with the reasons as warnings.
+    if result["installable"]:
+        assert status == 0, err
+    else:
+        assert status == 6, err
+        assert result["warnings"], result
     assert result["bundle_id"] == detail
     build_id = result["build_id"]
 

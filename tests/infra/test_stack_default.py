@@ -174,7 +174,7 @@ def test_builds_are_signed_s3_and_pages_go_to_the_api(synthesized: Synth) -> Non
     config = _distribution_config(synthesized)
     origins = {origin["Id"]: origin for origin in config["Origins"]}
     behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
-    assert set(behaviors) == {"builds/*", "i/*", "m/*"}
+    assert set(behaviors) == {"builds/*", "i/*", "m/*", "d/*"}
     (key_group_id,) = synthesized.resources("AWS::CloudFront::KeyGroup")
 
     for behavior in (behaviors["builds/*"], config["DefaultCacheBehavior"]):
@@ -184,7 +184,10 @@ def test_builds_are_signed_s3_and_pages_go_to_the_api(synthesized: Synth) -> Non
         assert behavior["ViewerProtocolPolicy"] == "https-only"
         assert behavior["AllowedMethods"] == ["GET", "HEAD"]
 
-    for pattern in ("i/*", "m/*"):
+    assert behaviors["i/*"]["AllowedMethods"] == ["GET", "HEAD"]
+    # iOS POSTs its signed device answer to /d/<token>/enroll.
+    assert "POST" in behaviors["d/*"]["AllowedMethods"]
+    for pattern in ("i/*", "m/*", "d/*"):
         behavior = behaviors[pattern]
         origin = origins[behavior["TargetOriginId"]]
         assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
@@ -426,6 +429,12 @@ def test_routes_and_their_authorization(synthesized: Synth) -> None:
         "GET /i/{token}": "NONE",
         "HEAD /i/{token}": "NONE",
         "GET /m/{token}/manifest.plist": "NONE",
+        "GET /devices": "AWS_IAM",
+        "POST /enrollments": "AWS_IAM",
+        "GET /d/{token}": "NONE",
+        "GET /d/{token}/enroll.mobileconfig": "NONE",
+        "POST /d/{token}/enroll": "NONE",
+        "GET /d/{token}/done": "NONE",
     }
 
 

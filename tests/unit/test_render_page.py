@@ -219,7 +219,7 @@ def test_registered_devices_only(kind: str) -> None:
                     )
                 )
             ),
-            "signing certificate has expired",
+            "signing certificate expired on 1 Jan 2026",
         ),
     ],
 )
@@ -242,12 +242,17 @@ def test_a_live_certificate_keeps_the_button() -> None:
     assert "install-button" in Parsed(render_install_page(ctx)).ids()
 
 
-def test_profile_close_to_expiry_warns_and_missing_profile_cautions() -> None:
-    soon = context(facts=facts(profile=profile(expires_at="2026-11-27T00:00:00Z")))
-    assert "expires soon" in text_of(Parsed(render_install_page(soon)), "profile-warning")
+def test_profile_close_to_expiry_warns_and_missing_profile_blocks() -> None:
+    soon = Parsed(
+        render_install_page(
+            context(facts=facts(profile=profile(expires_at="2026-11-27T00:00:00Z")))
+        )
+    )
+    assert "expires on 27 Nov 2026" in text_of(soon, "warning-profile_expires_soon")
+    assert "install-button" in soon.ids()
     bare = Parsed(render_install_page(context(facts=facts(profile=None))))
-    assert "no provisioning profile" in text_of(bare, "profile-warning")
-    assert "install-button" in bare.ids()
+    assert "no provisioning profile" in text_of(bare, "blocked-reason")
+    assert "install-button" not in bare.ids()
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

@@ -144,7 +144,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"error: {rejection_message(result)}", file=sys.stderr)
         return exit_status.REJECTED
-    return exit_status.OK
+    from ipadrop_tools.cli.remote.devices_cmd import installability_status
+
+    return installability_status(result, quiet=args.json, allow=args.allow_uninstallable)
 
 
 def mint_link(target: Target, bundle_id: str, build: str, ttl_seconds: int | None) -> Any:
@@ -373,6 +375,11 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_WAIT_SECONDS,
         metavar="SECONDS",
         help=f"how long to wait for the result (default {DEFAULT_WAIT_SECONDS})",
+    )
+    upload.add_argument(
+        "--allow-uninstallable",
+        action="store_true",
+        help="exit 0 even when the build was published but no device can install it",
     )
     add_upload_options(upload)
     _add_target_options(upload)

@@ -113,6 +113,52 @@ class RuntimeSecrets:
             raise SecretUnusable(f'secret {secret_id} has no "private_key_pem" PEM text')
         return data, pem.encode("ascii")
 
+    def enrollment_signing(self, secret_id: str) -> tuple[bytes, bytes]:
+        """``{"certificate_pem", "private_key_pem"}``: the operator's certificate
+        (signer first, then its chain) and key for signing enrollment profiles."""
+        text = self._secret_text(secret_id)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SecretUnusable(f"secret {secret_id} is not valid JSON") from None
+        certificate = data.get("certificate_pem") if isinstance(data, dict) else None
+        key = data.get("private_key_pem") if isinstance(data, dict) else None
+        if not isinstance(certificate, str) or "CERTIFICATE" not in certificate:
+            raise SecretUnusable(f'secret {secret_id} has no "certificate_pem" PEM text')
+        if not isinstance(key, str) or "PRIVATE KEY" not in key:
+            raise SecretUnusable(f'secret {secret_id} has no "private_key_pem" PEM text')
+        return certificate.encode("ascii"), key.encode("ascii")
+
+    def app_store_connect_key(self, secret_id: str) -> tuple[str, str, bytes]:
+        """``{"issuer_id", "key_id", "private_key_pem"}`` -> (issuer id, key id, .p8 PEM)."""
+        text = self._secret_text(secret_id)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise SecretUnusable(f"secret {secret_id} is not valid JSON") from None
+        fields = [
+            data.get(k) if isinstance(data, dict) else None
+            for k in ("issuer_id", "key_id", "private_key_pem")
+        ]
+        if not all(isinstance(f, str) and f for f in fields):
+            raise SecretUnusable(
+                f'secret {secret_id} needs "issuer_id", "key_id" and "private_key_pem"'
+            )
+        issuer, key_id, pem = (str(f) for f in fields)
+        return issuer, key_id, pem.encode("ascii")
+
+    def device_ca_certificates(self, secret_id: str) -> list[bytes]:
+        """A PEM bundle of the CA certificates device answers must chain to, as DER."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        text = self._secret_text(secret_id)
+        try:
+            certificates = x509.load_pem_x509_certificates(text.encode("ascii"))
+        except ValueError:
+            raise SecretUnusable(f"secret {secret_id} is not a PEM certificate bundle") from None
+        return [c.public_bytes(Encoding.DER) for c in certificates]
+
     def parameter(self, name: str) -> str:
         """An SSM parameter that is fixed for the life of the stack (read once)."""
         if self._ssm_provider is None:

@@ -33,6 +33,10 @@ class ProfileInfo:
     distribution: Distribution
     device_count: int
     certificates_expire_at: list[str] = field(default_factory=list)
+    # UDIDs of ProvisionedDevices (ad-hoc and development profiles). Not part of
+    # the ``inspect --json`` profile object: ``build.json`` carries them as the
+    # top-level ``profile_devices`` (docs/ARCHITECTURE.md, "Contracts").
+    devices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,8 @@ class AppFacts:
     size_bytes: int
     icon: IconInfo | None
     profile: ProfileInfo | None
+    # UIRequiredDeviceCapabilities (array form, or the keys set to true in the dictionary form)
+    required_capabilities: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``inspect --json`` object (keys as the contract names them, see
@@ -53,13 +59,17 @@ class AppFacts:
 
         ``profile`` holds exactly the contract's seven keys; the signing
         certificates' expiries (useful, but not part of the contract) travel as
-        the extra top-level ``certificates_expire_at`` list.
+        the extra top-level ``certificates_expire_at`` list, the profile's device
+        UDIDs as ``profile_devices``.
         """
         data = asdict(self)
         certificates: list[str] = []
+        devices: list[str] = []
         if data["profile"] is not None:
             certificates = list(data["profile"].pop("certificates_expire_at"))
+            devices = list(data["profile"].pop("devices"))
         data["certificates_expire_at"] = certificates
+        data["profile_devices"] = devices
         return data
 
     @classmethod
@@ -75,16 +85,22 @@ class AppFacts:
             device_family=list(data.get("device_family") or []),
             size_bytes=int(data.get("size_bytes") or 0),
             icon=IconInfo(**icon) if icon else None,
-            profile=_profile_from_json(profile, data.get("certificates_expire_at")),
+            profile=_profile_from_json(
+                profile, data.get("certificates_expire_at"), data.get("profile_devices")
+            ),
+            required_capabilities=[
+                str(c) for c in data.get("required_capabilities") or [] if isinstance(c, str)
+            ],
         )
 
 
 def _profile_from_json(
-    profile: dict[str, Any] | None, certificates: list[str] | None
+    profile: dict[str, Any] | None, certificates: list[str] | None, devices: list[Any] | None
 ) -> ProfileInfo | None:
     if not profile:
         return None
     fields = dict(profile)
+    fields["devices"] = [str(d) for d in devices or fields.get("devices") or []]
     # Older build.json files kept the certificates inside the profile.
     fields["certificates_expire_at"] = list(
         certificates if certificates is not None else fields.get("certificates_expire_at", [])
@@ -171,4 +187,48 @@ class BuildRecord:
                 name for name in data.get("icon_files") or () if isinstance(name, str)
             ),
             upload_order=data.get("upload_order"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """One enrolled device (docs/ARCHITECTURE.md, "Devices and pre-install diagnosis").
+
+    Stored by the ``DeviceStore`` port; strings are cleaned before they get here.
+    """
+
+    udid: str  # upper case
+    product: str | None  # Apple's model id, e.g. "iPhone15,2"
+    ios_version: str | None
+    name: str | None
+    serial: str | None
+    email: str | None  # the invite's tester, when the token came from an invite
+    invite_id: str | None
+    enrolled_at: str  # ISO 8601 UTC
+    verified: bool  # the device's signature chains to Apple's device CA
+
+    @property
+    def platform(self) -> str:
+        """Apple's device import file wants "ios" (iPhone, iPad, iPod) or "mac"."""
+        return "ios"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceRecord:
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return cls(
+            udid=str(data["udid"]).upper(),
+            product=text("product"),
+            ios_version=text("ios_version"),
+            name=text("name"),
+            serial=text("serial"),
+            email=text("email"),
+            invite_id=text("invite_id"),
+            enrolled_at=str(data.get("enrolled_at") or ""),
+            verified=data.get("verified") is True,
         )

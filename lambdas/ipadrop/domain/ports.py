@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, Protocol, TypedDict, TypeVar
 
-from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.model import BuildRecord, DeviceRecord
 
 JsonDoc = dict[str, Any]
 
@@ -230,3 +230,33 @@ class Mailer(Protocol):
 
 class EventPublisher(Protocol):
     def put(self, detail_type: str, detail: JsonDoc) -> None: ...
+
+
+# -------------------------------------------------------------------- devices
+# Enrolled devices share the people table (``ipadrop.adapters.devices_table``).
+# See docs/ARCHITECTURE.md, "Devices and pre-install diagnosis".
+
+
+class DeviceStore(Protocol):
+    def put_device(self, device: DeviceRecord) -> None:
+        """Store (or replace) the device with this UDID."""
+        ...
+
+    def get_device(self, udid: str) -> DeviceRecord | None: ...
+
+    def list_devices(self) -> list[DeviceRecord]:
+        """Every enrolled device, newest enrollment first."""
+        ...
+
+    def claim_answer(self, digest: str, *, expires_at: int) -> bool:
+        """Record that a device answer with this SHA-256 was used; False when it
+        already was (a replay): the caller then changes nothing."""
+        ...
+
+
+class DeviceRegistrar(Protocol):
+    """Registers a device with Apple (App Store Connect), so the next profile lists it."""
+
+    def register_device(self, *, udid: str, name: str) -> str:
+        """Apple's id of the device; raises when Apple refuses or cannot be reached."""
+        ...

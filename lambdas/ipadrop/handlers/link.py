@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from ipadrop.handlers import admin_routes, distribution_routes, public_routes
+from ipadrop.handlers import admin_routes, device_routes, distribution_routes, public_routes
 from ipadrop.handlers.responses import (
     PUBLIC_PREFIXES,
     api_error_response,
@@ -31,6 +31,7 @@ app = APIGatewayHttpResolver()
 app.include_router(admin_routes.router)
 app.include_router(distribution_routes.router)
 app.include_router(public_routes.router)
+app.include_router(device_routes.router)
 
 
 def _api_error(error: ApiError) -> Response[Any]:

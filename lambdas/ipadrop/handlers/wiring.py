@@ -23,6 +23,7 @@ from ipadrop.settings import (
 )
 
 if TYPE_CHECKING:
+    from ipadrop.devices.service import DeviceService
     from ipadrop.distribution.invites import InviteService
 
 # The request clock; tests move it to reach expiry without sleeping.
@@ -141,6 +142,76 @@ def build_service(
         signer=functools.partial(_cloudfront_signer, settings, secrets),
         people=people,
         events=events,
+    )
+
+
+@functools.cache
+def devices() -> DeviceService:
+    """Enrollment and the device list for this container (needs ``IPADROP_TABLE``)."""
+    from ipadrop.settings import DeviceSettings
+
+    return build_devices(service(), DistributionSettings.from_env(), DeviceSettings.from_env())
+
+
+def build_devices(
+    link_service: LinkService,
+    distribution: DistributionSettings,
+    settings: Any,
+    *,
+    dynamodb_client: Any = None,
+    secrets_client: Any = None,
+    ses_client: Any = None,
+) -> DeviceService:
+    """The device service over the people table; the signing certificate and the
+    device CA bundle load from Secrets Manager on first use, when configured."""
+    from ipadrop.adapters.devices_table import DynamoDeviceStore
+    from ipadrop.adapters.secrets import RuntimeSecrets
+    from ipadrop.devices.service import DeviceService, SigningMaterial
+    from ipadrop.links.service import PublicRefusal
+
+    if distribution.table is None:
+        raise PublicRefusal("not_found", page_kind="not_found")
+    secrets = RuntimeSecrets(secrets_client=secrets_client)
+
+    def signing() -> SigningMaterial | None:
+        if settings.signing_secret_id is None:
+            return None
+        certificate, key = secrets.enrollment_signing(settings.signing_secret_id)
+        return SigningMaterial(certificate_pem=certificate, key_pem=key)
+
+    def anchors() -> list[bytes]:
+        if settings.device_ca_secret_id is None:
+            return []
+        return secrets.device_ca_certificates(settings.device_ca_secret_id)
+
+    def registrar() -> Any:
+        if settings.app_store_connect_secret_id is None:
+            return None
+        from ipadrop.adapters.appstore import AppStoreConnect
+
+        issuer, key_id, pem = secrets.app_store_connect_key(settings.app_store_connect_secret_id)
+        return AppStoreConnect(issuer_id=issuer, key_id=key_id, private_key_pem=pem)
+
+    mailer = None
+    if distribution.sender_email is not None and settings.team_email is not None:
+        from ipadrop.adapters.mailer import SesMailer
+
+        mailer = SesMailer(
+            ses_client or LazyClient("sesv2"),
+            sender=distribution.sender_email,
+            configuration_set=distribution.configuration_set,
+            max_send_rate=distribution.max_send_rate,
+        )
+    return DeviceService(
+        links=link_service,
+        devices=DynamoDeviceStore(dynamodb_client or LazyClient("dynamodb"), distribution.table),
+        organization=settings.organization,
+        team_email=settings.team_email,
+        sender_email=distribution.sender_email,
+        mailer=mailer,
+        signing=signing,
+        anchors=anchors,
+        registrar=registrar,
     )
 
 

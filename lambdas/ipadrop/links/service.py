@@ -344,6 +344,21 @@ class LinkService:
         self, token: str, *, now: int
     ) -> tuple[tokens.LinkClaims, BuildRecord, JsonDoc | None]:
         """``open_link`` plus the invite the token was minted for (None for plain links)."""
+        claims, invite = self.verify_claims(token, now=now)
+        record = self.build_for(claims)
+        if record is None:
+            # The link was good when minted; its build (or every build of a
+            # "latest" link) has since been deleted or revoked.
+            raise PublicRefusal("gone", page_kind="revoked")
+        if record.revoked:
+            raise PublicRefusal("revoked", page_kind="revoked", title=record.facts.title)
+        return claims, record, invite
+
+    def verify_claims(
+        self, token: str, *, now: int, scopes: tuple[str, ...] = (tokens.SCOPE_INSTALL,)
+    ) -> tuple[tokens.LinkClaims, JsonDoc | None]:
+        """An authentic, current token of one of ``scopes`` whose invite (if any)
+        stands, or ``PublicRefusal`` with the page to show."""
         if self.config.public_mode:
             # Public stacks serve the static artefacts under /builds/; tokens mean nothing.
             raise PublicRefusal("not_found", page_kind="not_found")
@@ -361,25 +376,24 @@ class LinkService:
         except tokens.TokenError:
             raise PublicRefusal("forbidden", page_kind="forbidden") from None
 
-        if claims.scope != tokens.SCOPE_INSTALL:
+        if claims.scope not in scopes:
             raise PublicRefusal("forbidden", page_kind="forbidden")
         invite = self._check_invite(claims.invite_id) if claims.invite_id is not None else None
+        return claims, invite
+
+    def build_for(self, claims: tokens.LinkClaims) -> BuildRecord | None:
+        """The build a verified token names now (None when it names none or it is gone)."""
+        if claims.names_no_bundle:
+            return None
         bundle_id = claims.bundle_id or self._bundle_from_digest(claims)
         build_id = None
         if bundle_id is not None:
             build_id = claims.build_id or indexes.latest_build_id(
                 self.store.get_app_index(bundle_id), claims.channel
             )
-        record = None
-        if bundle_id is not None and build_id is not None:
-            record = self.store.get_build(bundle_id, build_id)
-        if record is None:
-            # The link was good when minted; its build (or every build of a
-            # "latest" link) has since been deleted or revoked.
-            raise PublicRefusal("gone", page_kind="revoked")
-        if record.revoked:
-            raise PublicRefusal("revoked", page_kind="revoked", title=record.facts.title)
-        return claims, record, invite
+        if bundle_id is None or build_id is None:
+            return None
+        return self.store.get_build(bundle_id, build_id)
 
     def install_page(self, token: str, *, now: int) -> InstallPageContext:
         """What the install page of a token shows now (the handler renders it)."""
@@ -485,6 +499,10 @@ class LinkService:
                 code="invalid_ttl",
             )
         return raw
+
+    def key_ring(self) -> tokens.KeyRing:
+        """The token key ring (for minting links of other kinds, e.g. enrollment)."""
+        return self._ring()
 
     def _ring(self) -> tokens.KeyRing:
         if self._key_ring is None:

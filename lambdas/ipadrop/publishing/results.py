@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ipadrop.devices.diagnosis import diagnose_build
 from ipadrop.domain.model import BuildRecord
 from ipadrop.domain.ports import JsonDoc
 from ipadrop.reading.errors import IpaRejected
@@ -26,9 +27,13 @@ def published_result(
 ) -> JsonDoc:
     """``warnings``: ``[{"code", "message"}]`` (metadata dropped, invitations not sent,
     ...); ``invited``: invitations sent for ``notify``; ``notify_pending``: sending
-    failed and is retried with the event (docs/ARCHITECTURE.md, "Distribution")."""
+    failed and is retried with the event (docs/ARCHITECTURE.md, "Distribution").
+    ``installable`` and the diagnosis' findings (first in ``warnings``) come from
+    ``devices.diagnosis`` at ``processed_at``: a build system learns then what a
+    tester would learn at the install page."""
     facts = record.facts
     label = version_label(facts.version, facts.build)
+    diagnosis = diagnose_build(facts, now=processed_at).result_fields()
     return {
         "schema": RESULT_SCHEMA,
         "status": "published",
@@ -45,7 +50,8 @@ def published_result(
         "notify": list(record.notify),
         "invited": invited,
         "notify_pending": notify_pending,
-        "warnings": list(warnings or []),
+        "installable": diagnosis["installable"],
+        "warnings": diagnosis["warnings"] + list(warnings or []),
     }
 
 

@@ -113,6 +113,7 @@ def inspect_ipa(source: RangeSource) -> Inspection:
         size_bytes=source.size,
         icon=icon_info,
         profile=profile,
+        required_capabilities=required_capabilities(info.get("UIRequiredDeviceCapabilities")),
     )
     return Inspection(
         facts=facts, icon_png=icon_files.get(bucket_keys.ICON_NAME), icon_files=icon_files
@@ -217,6 +218,27 @@ def device_families(value: object) -> list[DeviceFamily]:
         if number in _FAMILIES:
             found.add(_FAMILIES[number])
     return [family for family in ("iphone", "ipad") if family in found]
+
+
+_MAX_CAPABILITIES = 64
+
+
+def required_capabilities(value: object) -> list[str]:
+    """UIRequiredDeviceCapabilities: an array of names, or a dictionary whose keys
+    set to true are required (false means "must not have"; we do not report those)."""
+    names: list[object]
+    if isinstance(value, list):
+        names = list(value)
+    elif isinstance(value, dict):
+        names = [key for key, wanted in value.items() if wanted is True]
+    else:
+        return []
+    found: list[str] = []
+    for name in names[:_MAX_CAPABILITIES]:
+        cleaned = _clean_text(name) if isinstance(name, str) else None
+        if cleaned and cleaned not in found:
+            found.append(cleaned[:64])
+    return found
 
 
 # ------------------------------------------------------------------------ icon

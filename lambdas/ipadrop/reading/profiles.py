@@ -101,6 +101,20 @@ def _devices(plist: dict[str, Any]) -> list[Any]:
     return devices if isinstance(devices, list) else []
 
 
+# Apple allows 100 devices of each kind a year; a profile listing more than this is not real.
+MAX_PROFILE_DEVICES = 2000
+_UDID = re.compile(r"^[0-9A-Fa-f-]{24,40}$")
+
+
+def device_udids(plist: dict[str, Any]) -> list[str]:
+    """The UDIDs a profile lists, upper-cased, only well-formed ones, capped."""
+    udids: list[str] = []
+    for value in _devices(plist)[:MAX_PROFILE_DEVICES]:
+        if isinstance(value, str) and _UDID.fullmatch(value.strip()):
+            udids.append(value.strip().upper())
+    return udids
+
+
 def _text(value: Any) -> str | None:
     """A string value with control, invisible and bidi characters dropped, length capped."""
     return clean_text(value, max_length=256)
@@ -148,6 +162,7 @@ def profile_info(plist: dict[str, Any]) -> ProfileInfo:
         distribution=classify_distribution(plist),
         device_count=len(_devices(plist)),
         certificates_expire_at=certificate_expiries(plist),
+        devices=device_udids(plist),
     )
 
 

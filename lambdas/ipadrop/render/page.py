@@ -22,11 +22,12 @@ import jinja2
 import segno
 from markupsafe import Markup
 
+from ipadrop.devices.diagnosis import Finding, device_findings, diagnose_build, in_profile
 from ipadrop.distribution.notes import note_lines
-from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts
+from ipadrop.domain.model import DEFAULT_CHANNEL, AppFacts, DeviceRecord
 from ipadrop.reading.pixels import PNG_SIGNATURE
 from ipadrop.render.urls import itms_services_url
-from ipadrop.text import clean_text, human_size, parse_iso_utc, version_label
+from ipadrop.text import clean_text, format_utc, human_size, version_label
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ipadrop.render", "templates"),
@@ -84,6 +85,9 @@ class InstallPageContext:
     now: datetime | None = None  # defaults to the current time
     notes: str | None = None  # "What's new": plain text from the uploader
     channel: str = DEFAULT_CHANNEL
+    # The tester's enrolled device, when known (their invite or this domain's cookie).
+    device: DeviceRecord | None = None
+    enroll_url: str | None = None  # /d/<token>: find out this device's UDID
 
 
 _DISTRIBUTION_LABELS = {
@@ -93,27 +97,6 @@ _DISTRIBUTION_LABELS = {
     "app-store": "App Store",
 }
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
-# Warn when the profile dies within this many days.
-_PROFILE_WARNING_DAYS = 7
-
-
-def parse_iso_time(value: str | None) -> datetime | None:
-    """``text.parse_iso_utc``, or None for a missing or unreadable time."""
-    if not value:
-        return None
-    try:
-        return parse_iso_utc(value)
-    except (ValueError, OverflowError):
-        return None
-
-
-def format_utc(value: str | None) -> str:
-    """Server-side text for a time (the page's script rewrites it in local time)."""
-    parsed = parse_iso_time(value)
-    if parsed is None:
-        return value or ""
-    utc = parsed.astimezone(UTC)
-    return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
 
 
 def _icon_data_uri(icon_png: bytes | None) -> str | None:
@@ -138,40 +121,54 @@ def _contact_view(contact: str | None) -> dict[str, str] | None:
     return {"text": text, "mailto": f"mailto:{text}" if _EMAIL.fullmatch(text) else ""}
 
 
-def install_blocker(ctx: InstallPageContext) -> str | None:
-    """Why this build cannot be installed at all, in one sentence; None when it can."""
+_SEVERITY_ORDER = {"blocker": 0, "warning": 1}
+
+
+def page_findings(ctx: InstallPageContext) -> list[Finding]:
+    """What the page knows before the tap (docs/ARCHITECTURE.md, "Devices and
+    pre-install diagnosis"): the build's findings, then the known device's."""
     now = ctx.now or datetime.now(UTC)
-    profile = ctx.facts.profile
+    findings: list[Finding] = []
     if ctx.revoked:
-        return "This build was withdrawn by its publisher, so it can no longer be installed."
-    if profile is None:
-        return None
-    if profile.distribution == "app-store":
-        return (
-            "This build is signed for App Store submission; iOS installs such builds "
-            "only through the App Store or TestFlight."
+        findings.append(
+            Finding(
+                "revoked",
+                "This build was withdrawn by its publisher, so it can no longer be installed.",
+                "blocker",
+            )
         )
-    expires = parse_iso_time(profile.expires_at)
-    if expires is not None and expires <= now:
-        return (
-            f"Its provisioning profile expired on {format_utc(profile.expires_at)}; "
-            "iOS refuses to install or open it."
+    findings.extend(diagnose_build(ctx.facts, now=now).findings)
+    if ctx.device is not None:
+        device = ctx.device
+        findings.extend(
+            device_findings(
+                ctx.facts,
+                udid=device.udid,
+                product=device.product,
+                os_version=device.ios_version,
+            )
         )
-    certificates = [parse_iso_time(t) for t in profile.certificates_expire_at]
-    if certificates and all(c is not None and c <= now for c in certificates):
-        return "Its signing certificate has expired; iOS refuses to install or open it."
+    return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+
+
+def install_blocker(ctx: InstallPageContext) -> str | None:
+    """Why this build cannot be installed, in one sentence; None when it can."""
+    for finding in page_findings(ctx):
+        if finding.blocks:
+            return finding.message
     return None
 
 
-def _profile_warning(ctx: InstallPageContext) -> str | None:
-    profile = ctx.facts.profile
-    now = ctx.now or datetime.now(UTC)
-    if profile is None:
-        return "This build carries no provisioning profile; iOS may refuse to install it."
-    expires = parse_iso_time(profile.expires_at)
-    if expires is not None and (expires - now).days < _PROFILE_WARNING_DAYS:
-        return "Its provisioning profile expires soon; after that the app will no longer open."
-    return None
+def _finding_view(finding: Finding) -> dict[str, str]:
+    """A finding's sentence split around the time it names, so the template can
+    wrap that time in ``<time>`` (shown in the tester's zone by the script)."""
+    before, after, at = finding.message, "", ""
+    if finding.at:
+        written = format_utc(finding.at)
+        if written and written in finding.message:
+            before, _, after = finding.message.partition(written)
+            at = finding.at
+    return {"code": finding.code, "before": before, "at": at, "after": after}
 
 
 _ENV.filters["utc_text"] = format_utc
@@ -190,8 +187,12 @@ def render_install_page(ctx: InstallPageContext) -> str:
     facts = ctx.facts
     profile = facts.profile
     distribution = profile.distribution if profile is not None else None
-    blocker = install_blocker(ctx)
+    findings = page_findings(ctx)
+    blockers = [f for f in findings if f.blocks]
+    blocker = blockers[0] if blockers else None
     registered_only = distribution in ("ad-hoc", "development")
+    device = ctx.device
+    listed = in_profile(facts, device.udid) if device is not None else None
     page_data = {
         "deviceFamily": list(facts.device_family),
         "minimumOsVersion": facts.minimum_os_version,
@@ -214,8 +215,11 @@ def render_install_page(ctx: InstallPageContext) -> str:
         registered_only=registered_only,
         device_count=profile.device_count if profile else 0,
         profile_expires_at=profile.expires_at if profile else None,
-        profile_warning=None if blocker else _profile_warning(ctx),
-        blocker=blocker,
+        warnings=[_finding_view(f) for f in findings if not f.blocks],
+        blocker=_finding_view(blocker) if blocker else None,
+        device=device,
+        device_listed=listed,
+        enroll_url=ctx.enroll_url if registered_only else None,
         icon_data_uri=_icon_data_uri(ctx.icon_png),
         itms_url=itms_services_url(ctx.manifest_url),
         page_url=ctx.page_url,
@@ -227,6 +231,44 @@ def render_install_page(ctx: InstallPageContext) -> str:
         page_data=page_data,
         notes_lines=note_lines(ctx.notes),
         channel=ctx.channel,
+    )
+
+
+def render_enroll_page(
+    *,
+    app_title: str | None,
+    mobileconfig_url: str,
+    signed_profile: bool,
+    contact: str | None = None,
+) -> str:
+    """``/d/<token>``: explains the device check and offers the profile."""
+    return _render(
+        "enroll.html.j2",
+        done=False,
+        app_title=app_title,
+        mobileconfig_url=mobileconfig_url,
+        signed_profile=signed_profile,
+        contact=_contact_view(contact),
+    )
+
+
+def render_enrolled_page(
+    *,
+    app_title: str | None,
+    device: DeviceRecord | None,
+    listed: bool | None,
+    install_url: str | None,
+    contact: str | None = None,
+) -> str:
+    """``/d/<token>/done``: the device and whether the build's profile lists it."""
+    return _render(
+        "enroll.html.j2",
+        done=True,
+        app_title=app_title,
+        device=device,
+        listed=listed,
+        install_url=install_url if listed is not False else None,
+        contact=_contact_view(contact),
     )
 
 

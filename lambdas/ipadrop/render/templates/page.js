@@ -20,11 +20,17 @@
     ["Snapchat", "Snapchat"],
     ["Pinterest", "Pinterest"],
     ["WhatsApp", "WhatsApp"],
-    ["Discord", "Discord"],
+    ["Discord", "Discord"]
+  ];
+  // Real browsers on iOS (they are not another app's web view, but iOS lets only
+  // Safari install apps from a page): UA token -> name shown.
+  var BROWSER_TOKENS = [
     ["CriOS", "Chrome"],
     ["FxiOS", "Firefox"],
     ["EdgiOS", "Edge"],
-    ["OPiOS", "Opera"]
+    ["OPiOS", "Opera"],
+    ["DuckDuckGo", "DuckDuckGo"],
+    ["Brave", "Brave"]
   ];
 
   function iosVersion(ua) {
@@ -32,26 +38,33 @@
     return match ? [Number(match[1]), Number(match[2]), Number(match[3] || 0)] : null;
   }
 
-  // -> {device: "ios" | "inapp" | "other", family: "iphone" | "ipad" | "", app: name, os: [maj, min, patch] | null}
+  // -> {device: "ios" | "inapp" | "other", family: "iphone" | "ipad" | "", app: name,
+  //     browser: true when "app" is a browser rather than an in-app view, os: [maj, min, patch] | null}
   function classify(ua, maxTouchPoints) {
     var iosUa = /iPhone|iPad|iPod/.test(ua);
     // iPadOS Safari asks for desktop sites and says "Macintosh"; only touch gives it away.
     var ipadAsMac = /Macintosh/.test(ua) && maxTouchPoints > 1;
     if (!iosUa && !ipadAsMac) {
-      return { device: "other", family: "", app: "", os: null };
+      return { device: "other", family: "", app: "", browser: false, os: null };
     }
     var family = /iPhone|iPod/.test(ua) ? "iphone" : "ipad";
+    // iPadOS as a Mac names macOS 10.15.7 whatever it runs: no version to compare.
     var os = iosUa ? iosVersion(ua) : null;
     for (var i = 0; i < IN_APP_TOKENS.length; i++) {
       if (ua.indexOf(IN_APP_TOKENS[i][0]) !== -1) {
-        return { device: "inapp", family: family, app: IN_APP_TOKENS[i][1], os: os };
+        return { device: "inapp", family: family, app: IN_APP_TOKENS[i][1], browser: false, os: os };
+      }
+    }
+    for (var j = 0; j < BROWSER_TOKENS.length; j++) {
+      if (ua.indexOf(BROWSER_TOKENS[j][0]) !== -1) {
+        return { device: "inapp", family: family, app: BROWSER_TOKENS[j][1], browser: true, os: os };
       }
     }
     // A bare WKWebView (most in-app browsers) leaves out Safari's "Safari/" token.
     if (ua.indexOf("Safari/") === -1) {
-      return { device: "inapp", family: family, app: "", os: os };
+      return { device: "inapp", family: family, app: "", browser: false, os: os };
     }
-    return { device: "ios", family: family, app: "", os: os };
+    return { device: "ios", family: family, app: "", browser: false, os: os };
   }
 
   function compareVersions(a, b) {
@@ -135,6 +148,49 @@
     }
   }
 
+  // A reason found here replaces the Install button (the server found none).
+  function block(code) {
+    var root = document.documentElement;
+    if (root.hasAttribute("data-blocked")) {
+      return;
+    }
+    root.setAttribute("data-blocked", code);
+    var section = document.getElementById("device-blocked");
+    var reason = section ? section.querySelector('[data-blocker="' + code + '"]') : null;
+    if (section && reason) {
+      section.hidden = false;
+      reason.hidden = false;
+    }
+    disarm();
+  }
+
+  // The itms-services links go dead, not just hidden.
+  function disarm() {
+    var links = document.querySelectorAll("#install-button, #install-anyway");
+    for (var i = 0; i < links.length; i++) {
+      links[i].removeAttribute("href");
+      links[i].setAttribute("aria-disabled", "true");
+    }
+  }
+
+  function expire() {
+    var root = document.documentElement;
+    if (root.getAttribute("data-link") === "expired") {
+      return;
+    }
+    root.setAttribute("data-link", "expired");
+    root.setAttribute("data-blocked", "link_expired");
+    var section = document.getElementById("device-blocked");
+    if (section) {
+      section.hidden = true;
+    }
+    var note = document.getElementById("link-expired-note");
+    if (note) {
+      note.hidden = false;
+    }
+    disarm();
+  }
+
   function setUp() {
     var root = document.documentElement;
     var data = readData();
@@ -143,31 +199,52 @@
     root.setAttribute("data-family", kind.family);
     localTimes();
 
-    if (data.linkExpiresAt && Date.parse(data.linkExpiresAt) <= Date.now()) {
-      root.setAttribute("data-link", "expired");
-      var expiredNote = document.getElementById("link-expired-note");
-      if (expiredNote) {
-        expiredNote.hidden = false;
-      }
-    }
-
     var families = data.deviceFamily || [];
-    var familyNote = document.getElementById("family-note");
-    if (familyNote && kind.family === "iphone" && families.length && families.indexOf("iphone") === -1) {
-      familyNote.hidden = false;
-    }
-    var osNote = document.getElementById("os-note");
-    if (osNote && kind.os && data.minimumOsVersion) {
+    if (kind.family === "iphone" && families.length && families.indexOf("iphone") === -1) {
+      block("ipad_only");
+    } else if (kind.os && data.minimumOsVersion) {
       var needed = String(data.minimumOsVersion).split(".").map(Number);
       if (compareVersions(kind.os, needed) < 0) {
-        document.getElementById("device-os").textContent = kind.os.join(".");
-        osNote.hidden = false;
+        var shown = document.getElementById("device-os");
+        if (shown) {
+          shown.textContent = kind.os[2] ? kind.os.join(".") : kind.os.slice(0, 2).join(".");
+        }
+        block("ios_too_old");
       }
     }
 
-    var appName = document.getElementById("inapp-name");
+    var appName = document.getElementById(kind.browser ? "browser-name" : "inapp-name");
     if (appName && kind.app) {
       appName.textContent = kind.app;
+    }
+    var inappText = document.getElementById("inapp-text");
+    var browserText = document.getElementById("browser-text");
+    if (kind.browser && inappText && browserText) {
+      inappText.hidden = true;
+      browserText.hidden = false;
+    }
+
+    // A page left open past its link's expiry must not keep a live Install
+    // button: check now, when it comes back (bfcache, tab switch), and on a timer.
+    if (data.linkExpiresAt) {
+      var expiresAt = Date.parse(data.linkExpiresAt);
+      var checkExpiry = function () {
+        if (!isNaN(expiresAt) && Date.now() >= expiresAt) {
+          expire();
+        }
+      };
+      checkExpiry();
+      window.addEventListener("pageshow", checkExpiry);
+      document.addEventListener("visibilitychange", function () {
+        if (document.visibilityState === "visible") {
+          checkExpiry();
+        }
+      });
+      window.setInterval(checkExpiry, 15000);
+      var untilExpiry = expiresAt - Date.now();
+      if (untilExpiry > 0 && untilExpiry < 2147483647) {
+        window.setTimeout(checkExpiry, untilExpiry + 250);
+      }
     }
 
     var install = document.getElementById("install-button");

@@ -1,0 +1,1 @@
+"""Device enrollment and pre-install diagnosis (docs/ARCHITECTURE.md)."""
