@@ -24,7 +24,8 @@ from ipadrop.domain import bucket_keys
 from ipadrop.domain.model import BuildRecord, DeviceRecord
 from ipadrop.domain.ports import DeviceRegistrar, DeviceStore, JsonDoc, Mailer, OutgoingMail
 from ipadrop.links import tokens
-from ipadrop.links.service import BadRequest, LinkService, NotFound, PublicRefusal
+from ipadrop.links.refusals import BadRequest, NotFound, PublicRefusal
+from ipadrop.links.service import LinkService
 from ipadrop.text import iso_utc
 
 logger = logging.getLogger("ipadrop.devices")

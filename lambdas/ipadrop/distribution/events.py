@@ -8,10 +8,14 @@ Details carry ids and short texts only: never a token or a secret.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from ipadrop.domain.model import BuildRecord
+from ipadrop.domain.ports import EventPublisher
+
+logger = logging.getLogger("ipadrop.events")
 
 BUILD_PUBLISHED = "Build Published"
 UPLOAD_REJECTED = "Upload Rejected"
@@ -70,3 +74,14 @@ def invite_revoked(invite: dict[str, Any]) -> Event:
             "revoked_at": invite.get("revoked_at"),
         },
     )
+
+
+def emit(publisher: EventPublisher | None, event: Event) -> None:
+    """Put ``event`` on the bus, best effort: an outage of the bus must never
+    fail a publish or a request (it is logged for operators)."""
+    if publisher is None:
+        return
+    try:
+        publisher.put(event.detail_type, event.detail)
+    except Exception as error:
+        logger.warning("putting an event failed", exc_info=error)

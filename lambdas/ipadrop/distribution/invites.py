@@ -27,13 +27,8 @@ from ipadrop.distribution.metadata import (
 from ipadrop.domain import bucket_keys
 from ipadrop.domain.model import BuildRecord
 from ipadrop.domain.ports import JsonDoc, Mailer, MailRejected, OutgoingMail, PeopleStore
-from ipadrop.links.service import (
-    BadRequest,
-    LinkService,
-    LinkTarget,
-    NotFound,
-    parse_json_body,
-)
+from ipadrop.links.refusals import BadRequest, NotFound, parse_json_body
+from ipadrop.links.service import LinkService, LinkTarget
 from ipadrop.text import clean_text, iso_utc
 
 logger = logging.getLogger("ipadrop.invites")

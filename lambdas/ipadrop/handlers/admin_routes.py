@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from ipadrop.handlers.responses import json_response
 from ipadrop.handlers.wiring import now, service
-from ipadrop.links.service import Forbidden, parse_json_body
+from ipadrop.links.refusals import Forbidden, parse_json_body
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

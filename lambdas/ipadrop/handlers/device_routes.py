@@ -25,7 +25,7 @@ from ipadrop.devices.enrollment import MAX_DEVICE_RESPONSE_BYTES, MOBILECONFIG_C
 from ipadrop.devices.export import apple_device_file
 from ipadrop.handlers.responses import BASE_HEADERS, error_response, html_response, json_response
 from ipadrop.handlers.wiring import devices, now, service
-from ipadrop.links.service import Forbidden, parse_json_body
+from ipadrop.links.refusals import Forbidden, parse_json_body
 from ipadrop.settings import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]

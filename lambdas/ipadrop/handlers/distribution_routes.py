@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from ipadrop.handlers.admin_routes import request_body, require_iam
 from ipadrop.handlers.responses import json_response
 from ipadrop.handlers.wiring import invites, now, service
-from ipadrop.links.service import parse_json_body
+from ipadrop.links.refusals import parse_json_body
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

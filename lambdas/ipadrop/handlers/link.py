@@ -23,7 +23,7 @@ from ipadrop.handlers.responses import (
     refusal_page,
 )
 from ipadrop.handlers.wiring import service
-from ipadrop.links.service import ApiError, PublicRefusal
+from ipadrop.links.refusals import ApiError, PublicRefusal
 
 logger = logging.getLogger("ipadrop.link")
 

@@ -39,7 +39,7 @@ def with_device(context: InstallPageContext, token: str) -> InstallPageContext:
     if profile is None or profile.distribution not in ("ad-hoc", "development"):
         return context
     from ipadrop.handlers.device_routes import cookie_udid
-    from ipadrop.links.service import PublicRefusal
+    from ipadrop.links.refusals import PublicRefusal
 
     try:
         device_service = devices()

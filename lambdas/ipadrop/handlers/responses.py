@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from ipadrop.links.service import ApiError, PublicRefusal, RefusalKind
+from ipadrop.links.refusals import ApiError, PublicRefusal, RefusalKind
 
 JSON = "application/json"
 BASE_HEADERS = {

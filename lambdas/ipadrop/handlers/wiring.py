@@ -44,7 +44,7 @@ def service() -> LinkService:
 @functools.cache
 def invites() -> InviteService:
     """Groups, invites and activity for this container (needs ``IPADROP_TABLE``)."""
-    from ipadrop.links.service import NotFound
+    from ipadrop.links.refusals import NotFound
 
     link_service = service()
     settings = DistributionSettings.from_env()
@@ -167,7 +167,7 @@ def build_devices(
     from ipadrop.adapters.devices_table import DynamoDeviceStore
     from ipadrop.adapters.secrets import RuntimeSecrets
     from ipadrop.devices.service import DeviceService, SigningMaterial
-    from ipadrop.links.service import PublicRefusal
+    from ipadrop.links.refusals import PublicRefusal
 
     if distribution.table is None:
         raise PublicRefusal("not_found", page_kind="not_found")

@@ -11,12 +11,11 @@ never from anything in the request but the token and the ids checked here.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ipadrop import settings
 from ipadrop.distribution import activity
@@ -28,6 +27,14 @@ from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import BuildRecord
 from ipadrop.domain.ports import EventPublisher, IndexStore, JsonDoc, PeopleStore
 from ipadrop.links import tokens
+from ipadrop.links.refusals import (
+    BadRequest,
+    Gone,
+    NotFound,
+    PublicRefusal,
+    require_build_id,
+    require_bundle_id,
+)
 from ipadrop.publishing.revoke import revoke_build
 from ipadrop.render.urls import itms_services_url
 from ipadrop.text import describe_seconds, iso_utc
@@ -53,66 +60,6 @@ class LinkConfig:
     asset_url_ttl_seconds: int = settings.DEFAULT_ASSET_URL_TTL_SECONDS
     public_mode: bool = False
     contact: str | None = None
-
-
-RefusalKind = Literal["invalid", "forbidden", "not_found", "gone"]
-
-
-class ApiError(Exception):
-    """An admin API refusal: its ``kind`` (the handler maps it to an HTTP status),
-    a machine ``code`` and a one-sentence ``message``."""
-
-    kind: RefusalKind = "invalid"
-    code = "bad_request"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-
-class BadRequest(ApiError):
-    kind: RefusalKind = "invalid"
-    code = "bad_request"
-
-
-class Forbidden(ApiError):
-    kind: RefusalKind = "forbidden"
-    code = "forbidden"
-
-
-class NotFound(ApiError):
-    kind: RefusalKind = "not_found"
-    code = "not_found"
-
-
-class Gone(ApiError):
-    kind: RefusalKind = "gone"
-    code = "gone"
-
-
-PageKind = Literal["not_found", "forbidden", "expired", "revoked"]
-
-
-class PublicRefusal(Exception):
-    """A public route refused: a short ``reason`` ("expired", "not_yet_valid",
-    "forbidden", "revoked", "gone", "not_found"), the kind of page a person
-    should see, and what that page can say (the app's title, when it expired)."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        page_kind: PageKind,
-        title: str | None = None,
-        expired_at: str | None = None,
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.page_kind = page_kind
-        self.title = title
-        self.expired_at = expired_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,19 +89,6 @@ class LinkResult:
             "bundle_id": self.bundle_id,
             "build_id": self.build_id,
         }
-
-
-def parse_json_body(body: str | None) -> dict[str, Any]:
-    """The request body as a JSON object, or ``BadRequest`` with a sentence."""
-    if body is None or not body.strip():
-        raise BadRequest("The request body is empty; send a JSON object.", code="invalid_json")
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than json parses
-        raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
-    return data
 
 
 class LinkService:
@@ -195,7 +129,7 @@ class LinkService:
     def resolve_target(self, request: Mapping[str, Any]) -> LinkTarget:
         """Validate ``bundle_id``, ``build`` and ``channel`` and find the build they
         name now (``latest`` of a channel follows that channel)."""
-        bundle_id = _require_bundle_id(request.get("bundle_id"))
+        bundle_id = require_bundle_id(request.get("bundle_id"))
         build_ref = request.get("build", LATEST)
         if build_ref is None:
             build_ref = LATEST
@@ -282,7 +216,7 @@ class LinkService:
         return {"apps": list(apps)}
 
     def list_builds(self, bundle_id: str) -> dict[str, Any]:
-        bundle_id = _require_bundle_id(bundle_id)
+        bundle_id = require_bundle_id(bundle_id)
         index = self.store.get_app_index(bundle_id)
         if index is None:
             raise NotFound(f"There is no app {bundle_id}.", code="unknown_app")
@@ -293,8 +227,8 @@ class LinkService:
         }
 
     def revoke(self, bundle_id: str, build_id: str, *, now: int) -> dict[str, Any]:
-        bundle_id = _require_bundle_id(bundle_id)
-        build_id = _require_build_id(build_id)
+        bundle_id = require_bundle_id(bundle_id)
+        build_id = require_build_id(build_id)
         # Always delegate: repeating a revoke is harmless and completes one that
         # was interrupted half-way (the store keeps the first revoked_at).
         record = revoke_build(self.store, bundle_id, build_id, revoked_at=iso_utc(now))
@@ -305,8 +239,8 @@ class LinkService:
 
     def update_notes(self, bundle_id: str, build_id: str, body: Mapping[str, Any]) -> JsonDoc:
         """Replace a build's release notes (``{"notes": "..."}``, null clears them)."""
-        bundle_id = _require_bundle_id(bundle_id)
-        build_id = _require_build_id(build_id)
+        bundle_id = require_bundle_id(bundle_id)
+        build_id = require_build_id(build_id)
         unknown = sorted(set(body) - {"notes"})
         if unknown or "notes" not in body:
             raise BadRequest('Send {"notes": "..."} (or null to clear them).', code="invalid_field")
@@ -325,13 +259,7 @@ class LinkService:
         return {"bundle_id": bundle_id, "build_id": build_id, "notes": notes}
 
     def emit(self, event: bus_events.Event) -> None:
-        """Events are best effort: a bus outage must not fail the request."""
-        if self.events is None:
-            return
-        try:
-            self.events.put(event.detail_type, event.detail)
-        except Exception as error:
-            logger.warning("putting an event failed", exc_info=error)
+        bus_events.emit(self.events, event)
 
     # ------------------------------------------------------------- public routes
 
@@ -535,23 +463,3 @@ def install_url_for(distribution_url: str, token: str) -> str:
 
 def manifest_url_for(distribution_url: str, token: str) -> str:
     return f"{distribution_url}/m/{token}/manifest.plist"
-
-
-def _require_bundle_id(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise BadRequest("bundle_id is required (like com.example.app).", code="invalid_bundle_id")
-    if not bucket_keys.is_valid_bundle_id(value):
-        raise BadRequest(
-            "bundle_id may hold only letters, digits, '-' and '.' (like com.example.app), "
-            f"at most {bucket_keys.MAX_BUNDLE_ID_LENGTH} characters.",
-            code="invalid_bundle_id",
-        )
-    return value
-
-
-def _require_build_id(value: Any) -> str:
-    if not isinstance(value, str) or not bucket_keys.is_valid_build_id(value):
-        raise BadRequest(
-            'build id must look like "20261124T002616Z-1a2b3c4d5e".', code="invalid_build_id"
-        )
-    return value

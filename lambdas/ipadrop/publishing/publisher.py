@@ -390,13 +390,7 @@ class Publisher:
         return invited, False
 
     def _emit(self, event: bus_events.Event) -> None:
-        """Events are best effort: a bus outage must not fail a publish."""
-        if self.events is None:
-            return
-        try:
-            self.events.put(event.detail_type, event.detail)
-        except Exception as error:
-            logger.warning("putting an event failed", exc_info=error)
+        bus_events.emit(self.events, event)
 
     def _publish_build(
         self,
