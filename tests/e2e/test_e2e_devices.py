@@ -19,7 +19,8 @@ import pytest
 from ipadrop.devices.enrollment import challenge_for
 from ipadrop_tools.devkit.device_answer import device_answer
 from ipadrop_tools.devkit.sample_ipa import build_ipa
-from tests.e2e.conftest import IPHONE_UA, RunningStack, http_get
+from tests.browser.conftest import IPHONE_SAFARI
+from tests.e2e.conftest import RunningStack, http_get
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -44,7 +45,7 @@ def _post_answer(url: str, body: bytes) -> tuple[int, str]:
 
 def _iphone_context(chromium_browser: Any) -> Any:
     return chromium_browser.new_context(
-        user_agent=IPHONE_UA,
+        user_agent=IPHONE_SAFARI.user_agent,
         viewport={"width": 390, "height": 844},
         device_scale_factor=3,
         is_mobile=True,
