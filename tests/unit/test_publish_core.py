@@ -10,8 +10,8 @@ import pytest
 
 from ipadrop.domain import bucket_keys, indexes
 from ipadrop.domain.model import AppFacts, BuildRecord
+from ipadrop.publishing.artefacts import BuildUrls
 from ipadrop.publishing.publisher import (
-    BuildUrls,
     Publisher,
     PublishOptions,
     UploadEvent,
