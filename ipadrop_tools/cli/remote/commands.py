@@ -38,7 +38,14 @@ from ipadrop_tools.cli.remote.output import (
     qr_text,
     rejection_message,
 )
-from ipadrop_tools.cli.remote.target import DEFAULT_WAIT_SECONDS, CliError, Target, resolve_target
+from ipadrop_tools.cli.remote.target import (
+    DEFAULT_WAIT_SECONDS,
+    CliError,
+    Target,
+    add_target_options,
+    guarded,
+    resolve_target,
+)
 from ipadrop_tools.cli.remote.upload import (
     ProgressLines,
     local_rejection,
@@ -302,35 +309,6 @@ def _version_label(version: Any, build: Any) -> str:
     return version_label(clean_text(version), clean_text(build))
 
 
-def _run(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """One ``error: ...`` line and an exit status instead of a traceback."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except CliError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return exc.status
-
-    return run
-
-
-def _add_target_options(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_argument_group("target (one of)")
-    where.add_argument(
-        "--endpoint", metavar="URL", help="a local stack, e.g. http://127.0.0.1:8080"
-    )
-    where.add_argument("--stack", metavar="NAME", help="a deployed stack's CloudFormation name")
-    where.add_argument(
-        "--region",
-        help="AWS region of --stack (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)",
-    )
-    where.add_argument(
-        "--profile", help="AWS profile for --stack (default: AWS_PROFILE, then the default)"
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-
-
 def _add_bundle_id(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle_id", metavar="BUNDLE_ID", nargs="?", help="the app's bundle id")
     parser.add_argument(
@@ -382,8 +360,8 @@ def register(subparsers: Any) -> None:
         help="exit 0 even when the build was published but no device can install it",
     )
     add_upload_options(upload)
-    _add_target_options(upload)
-    upload.set_defaults(func=_run(cmd_upload))
+    add_target_options(upload)
+    upload.set_defaults(func=guarded(cmd_upload))
 
     link = subparsers.add_parser(
         "link",
@@ -396,16 +374,16 @@ def register(subparsers: Any) -> None:
     _add_bundle_id(link)
     link.add_argument("--build", default="latest", metavar="ID", help="build id or latest")
     link.add_argument("--ttl", metavar="TTL", help=_TTL_HELP)
-    _add_target_options(link)
-    link.set_defaults(func=_run(cmd_link))
+    add_target_options(link)
+    link.set_defaults(func=guarded(cmd_link))
 
     apps = subparsers.add_parser(
         "apps",
         help="list the published apps",
         description="List the published apps with their latest build.",
     )
-    _add_target_options(apps)
-    apps.set_defaults(func=_run(cmd_apps))
+    add_target_options(apps)
+    apps.set_defaults(func=guarded(cmd_apps))
 
     builds = subparsers.add_parser(
         "builds",
@@ -413,8 +391,8 @@ def register(subparsers: Any) -> None:
         description="List the builds of an app, newest first, live or revoked.",
     )
     _add_bundle_id(builds)
-    _add_target_options(builds)
-    builds.set_defaults(func=_run(cmd_builds))
+    add_target_options(builds)
+    builds.set_defaults(func=guarded(cmd_builds))
 
     revoke = subparsers.add_parser(
         "revoke",
@@ -428,5 +406,5 @@ def register(subparsers: Any) -> None:
     _add_bundle_id(revoke)
     revoke.add_argument("build_id", metavar="BUILD_ID")
     revoke.add_argument("--yes", "-y", action="store_true", help="revoke without asking")
-    _add_target_options(revoke)
-    revoke.set_defaults(func=_run(cmd_revoke))
+    add_target_options(revoke)
+    revoke.set_defaults(func=guarded(cmd_revoke))

@@ -12,6 +12,7 @@ from typing import Any
 from ipadrop.devices.export import apple_device_file
 from ipadrop_tools.cli import exit_status
 from ipadrop_tools.cli.remote.output import list_from, make_console, print_json
+from ipadrop_tools.cli.remote.target import add_target_options, guarded
 
 # `ipadrop upload` exits with this when the build was published but its result
 # says ``installable: false`` (expired or App Store profile, no profile...);
@@ -94,7 +95,6 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    from ipadrop_tools.cli.remote.commands import _add_target_options, _run
 
     devices = subparsers.add_parser(
         "devices",
@@ -109,8 +109,8 @@ def register(subparsers: Any) -> None:
         help="apple: the tab-separated file Apple's developer site imports",
     )
     devices.add_argument("--output", "-o", metavar="FILE", help="write the export here")
-    _add_target_options(devices)
-    devices.set_defaults(func=_run(cmd_devices))
+    add_target_options(devices)
+    devices.set_defaults(func=guarded(cmd_devices))
 
     enroll = subparsers.add_parser(
         "enroll",
@@ -120,5 +120,5 @@ def register(subparsers: Any) -> None:
     )
     enroll.add_argument("bundle_id", nargs="?", metavar="BUNDLE_ID", help="the app it checks")
     enroll.add_argument("--ttl", metavar="TTL", help="seconds or a duration: 90m, 2h, 3d")
-    _add_target_options(enroll)
-    enroll.set_defaults(func=_run(cmd_enroll))
+    add_target_options(enroll)
+    enroll.set_defaults(func=guarded(cmd_enroll))

@@ -14,7 +14,7 @@ from ipadrop.domain.bucket_keys import is_valid_build_id, is_valid_bundle_id
 from ipadrop_tools.cli import exit_status
 from ipadrop_tools.cli.remote.durations import parse_ttl
 from ipadrop_tools.cli.remote.output import _escape, list_from, make_console, print_json
-from ipadrop_tools.cli.remote.target import CliError, resolve_target
+from ipadrop_tools.cli.remote.target import CliError, add_target_options, guarded, resolve_target
 
 # ------------------------------------------------------------------ upload options
 
@@ -193,15 +193,7 @@ def cmd_activity(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(command: Any) -> Any:
-    from ipadrop_tools.cli.remote.commands import _run as run
-
-    return run(command)
-
-
 def register(subparsers: Any) -> None:
-    from ipadrop_tools.cli.remote.commands import _add_target_options
-
     invite = subparsers.add_parser(
         "invite",
         help="e-mail install links to groups or addresses",
@@ -216,8 +208,8 @@ def register(subparsers: Any) -> None:
     invite.add_argument("--channel", metavar="C", help="with latest: that channel's newest build")
     invite.add_argument("--ttl", metavar="TTL", help="seconds or a duration: 90m, 2h, 3d")
     invite.add_argument("--message", metavar="TEXT", help="a note of yours in the e-mail")
-    _add_target_options(invite)
-    invite.set_defaults(func=_run(cmd_invite))
+    add_target_options(invite)
+    invite.set_defaults(func=guarded(cmd_invite))
 
     uninvite = subparsers.add_parser(
         "uninvite",
@@ -226,16 +218,16 @@ def register(subparsers: Any) -> None:
         "everybody else's keeps working.",
     )
     uninvite.add_argument("invite_id", metavar="INVITE_ID")
-    _add_target_options(uninvite)
-    uninvite.set_defaults(func=_run(cmd_uninvite))
+    add_target_options(uninvite)
+    uninvite.set_defaults(func=guarded(cmd_uninvite))
 
     groups = subparsers.add_parser(
         "groups",
         help="list tester groups",
         description="List the tester groups and their addresses.",
     )
-    _add_target_options(groups)
-    groups.set_defaults(func=_run(cmd_groups))
+    add_target_options(groups)
+    groups.set_defaults(func=guarded(cmd_groups))
 
     group = subparsers.add_parser(
         "group",
@@ -246,12 +238,12 @@ def register(subparsers: Any) -> None:
     group_set = actions.add_parser("set", help="set a group's addresses (replaces them)")
     group_set.add_argument("name", metavar="NAME")
     group_set.add_argument("emails", metavar="EMAIL", nargs="+")
-    _add_target_options(group_set)
-    group_set.set_defaults(func=_run(cmd_group_set))
+    add_target_options(group_set)
+    group_set.set_defaults(func=guarded(cmd_group_set))
     group_delete = actions.add_parser("delete", help="delete a group")
     group_delete.add_argument("name", metavar="NAME")
-    _add_target_options(group_delete)
-    group_delete.set_defaults(func=_run(cmd_group_delete))
+    add_target_options(group_delete)
+    group_delete.set_defaults(func=guarded(cmd_group_delete))
 
     activity = subparsers.add_parser(
         "activity",
@@ -261,5 +253,5 @@ def register(subparsers: Any) -> None:
     )
     activity.add_argument("bundle_id", metavar="BUNDLE_ID")
     activity.add_argument("build_id", metavar="BUILD_ID")
-    _add_target_options(activity)
-    activity.set_defaults(func=_run(cmd_activity))
+    add_target_options(activity)
+    activity.set_defaults(func=guarded(cmd_activity))

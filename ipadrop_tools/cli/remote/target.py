@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,3 +314,33 @@ def resolve_target(args: argparse.Namespace) -> Target:
             status=exit_status.USAGE,
         )
     return local_target(endpoint)
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """One ``error: ...`` line and an exit status instead of a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except CliError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.status
+
+    return run
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """--endpoint / --stack / --region / --profile, shared by every remote command."""
+    where = parser.add_argument_group("target (one of)")
+    where.add_argument(
+        "--endpoint", metavar="URL", help="a local stack, e.g. http://127.0.0.1:8080"
+    )
+    where.add_argument("--stack", metavar="NAME", help="a deployed stack's CloudFormation name")
+    where.add_argument(
+        "--region",
+        help="AWS region of --stack (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)",
+    )
+    where.add_argument(
+        "--profile", help="AWS profile for --stack (default: AWS_PROFILE, then the default)"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")

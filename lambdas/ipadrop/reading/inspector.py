@@ -14,6 +14,7 @@ an installable IPA raises ``IpaRejected`` with a stable code.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -372,10 +373,8 @@ def choose_icon(
 
 def _loose_picture(data: bytes) -> Image | bytes | None:
     """Pixels when we can decode them, else the PNG itself when browsers can."""
-    try:
+    with contextlib.suppress(PngError):
         return decode_png(data)
-    except PngError:
-        pass
     try:
         return to_standard_png(data)
     except PngError:
